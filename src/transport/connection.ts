@@ -1,0 +1,191 @@
+/**
+ * The connection to the daemon: typed messages over a pair of byte streams.
+ * Reads ahead so that the end of stdin (the daemon is gone) is noticed even
+ * while a handler runs; writes are serialized, one message per line.
+ *
+ * @module
+ */
+
+import { parseDaemonMessage, serializeChildMessage } from "../protocol/codec.ts";
+import type { ChildMessage, DaemonMessage, Dialect } from "../protocol/types.ts";
+import { LineReader } from "./line_reader.ts";
+
+/** Where a traced line went: `"in"` from the daemon, `"out"` to it. */
+export type TraceDirection = "in" | "out";
+
+/** A function that receives a copy of every protocol line. */
+export type TraceFunction = (direction: TraceDirection, line: string) => void;
+
+/** Options of {@linkcode connectStreams}. */
+export interface ConnectOptions {
+  /** Receives every line read and written, e.g. to copy it to stderr. */
+  trace?: TraceFunction;
+}
+
+/**
+ * The child's view of the daemon: typed messages in, typed messages out.
+ * {@linkcode connectStreams} and {@linkcode connectStdio} create one.
+ */
+export interface Connection {
+  /**
+   * The next message from the daemon, or `null` once its stream has ended.
+   * Blank lines are skipped.
+   *
+   * @throws {ProtocolError} If a line is not a valid daemon message.
+   */
+  read(): Promise<DaemonMessage | null>;
+  /** Writes one message as one line. Concurrent calls are written one after the other. */
+  write(message: ChildMessage): Promise<void>;
+  /** The dialect used to serialize checkpoint requests; set when `initialize` arrives. */
+  dialect: Dialect;
+  /** Aborted when the daemon's stream ends (the daemon closed stdin or died). */
+  readonly ended: AbortSignal;
+  /** Stops reading and closes the output. */
+  close(): Promise<void>;
+}
+
+type Item = { message: DaemonMessage } | { error: unknown } | null;
+
+class StreamConnection implements Connection {
+  dialect: Dialect = "v2";
+  readonly #reader: LineReader;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #encoder = new TextEncoder();
+  readonly #trace: TraceFunction | undefined;
+  readonly #ended = new AbortController();
+  readonly #queue: Item[] = [];
+  #waiter: ((item: Item) => void) | null = null;
+  #pump: Promise<void>;
+  #closed = false;
+
+  constructor(
+    input: ReadableStream<Uint8Array>,
+    output: WritableStream<Uint8Array>,
+    options: ConnectOptions,
+  ) {
+    this.#reader = new LineReader(input);
+    this.#writer = output.getWriter();
+    this.#trace = options.trace;
+    this.#pump = this.#run();
+  }
+
+  get ended(): AbortSignal {
+    return this.#ended.signal;
+  }
+
+  /**
+   * Reads lines ahead of the session. The daemon sends nothing while it waits
+   * for a status except checkpoint replies, so the queue stays tiny.
+   */
+  async #run(): Promise<void> {
+    while (true) {
+      let item: Item;
+      try {
+        const line = await this.#reader.next();
+        if (line === null) {
+          item = null;
+        } else {
+          if (line.trim() === "") continue;
+          this.#trace?.("in", line);
+          item = { message: parseDaemonMessage(line) };
+        }
+      } catch (error) {
+        item = { error };
+      }
+      this.#deliver(item);
+      if (item === null || "error" in item) {
+        if (item === null) this.#ended.abort(new Error("The daemon closed stdin"));
+        return;
+      }
+      // Wait until the session has taken this message before reading the next
+      // line, so that a huge batch is never held twice in memory.
+      if (this.#queue.length > 0) await new Promise<void>((resolve) => this.#drained = resolve);
+    }
+  }
+
+  #drained: (() => void) | null = null;
+
+  #deliver(item: Item): void {
+    const waiter = this.#waiter;
+    if (waiter) {
+      this.#waiter = null;
+      waiter(item);
+    } else {
+      this.#queue.push(item);
+    }
+  }
+
+  read(): Promise<DaemonMessage | null> {
+    const take = (item: Item): DaemonMessage | null => {
+      if (item === null) {
+        this.#queue.push(null); // the end is sticky
+        return null;
+      }
+      if ("error" in item) {
+        this.#queue.push(item); // so is an error
+        throw item.error;
+      }
+      return item.message;
+    };
+    if (this.#queue.length > 0) {
+      const item = this.#queue.shift() as Item;
+      const drained = this.#drained;
+      this.#drained = null;
+      drained?.();
+      return Promise.resolve().then(() => take(item));
+    }
+    if (this.#waiter) return Promise.reject(new Error("Concurrent reads on one connection"));
+    return new Promise<Item>((resolve) => this.#waiter = resolve).then(take);
+  }
+
+  async write(message: ChildMessage): Promise<void> {
+    const line = serializeChildMessage(message, { dialect: this.dialect });
+    this.#trace?.("out", line);
+    await this.#writer.write(this.#encoder.encode(line + "\n"));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#reader.cancel();
+    this.#drained?.();
+    await this.#pump;
+    await this.#writer.close().catch(() => {});
+  }
+}
+
+/**
+ * Connects to a daemon over a pair of byte streams: the daemon's messages come
+ * in on `input`, the child's go out on `output`. Tests pass in-memory streams;
+ * {@linkcode connectStdio} passes the process's stdin and stdout.
+ *
+ * @param input Bytes from the daemon.
+ * @param output Bytes to the daemon.
+ * @param options Tracing.
+ * @returns The connection.
+ *
+ * @example Read a message and answer it
+ * ```ts
+ * import { connectStreams } from "@kclts/kclts";
+ * import { strictEqual } from "node:assert/strict";
+ *
+ * const written: string[] = [];
+ * const connection = connectStreams(
+ *   ReadableStream.from([new TextEncoder().encode('{"action":"shardEnded"}\n')]),
+ *   new WritableStream({ write: (chunk) => void written.push(new TextDecoder().decode(chunk)) }),
+ * );
+ * const message = await connection.read();
+ * strictEqual(message?.action, "shardEnded");
+ * await connection.write({ action: "status", responseFor: "shardEnded" });
+ * strictEqual(await connection.read(), null);
+ * await connection.close();
+ * strictEqual(written.join(""), '{"action":"status","responseFor":"shardEnded"}\n');
+ * ```
+ */
+export function connectStreams(
+  input: ReadableStream<Uint8Array>,
+  output: WritableStream<Uint8Array>,
+  options: ConnectOptions = {},
+): Connection {
+  return new StreamConnection(input, output, options);
+}

@@ -1,0 +1,116 @@
+/**
+ * Splits a byte stream into text lines without quadratic copying: chunks are
+ * kept as they arrive and a line is joined and decoded once, when its
+ * terminator arrives. A `processRecords` line can be tens of megabytes.
+ *
+ * @module
+ */
+
+const LF = 10;
+const CR = 13;
+
+/**
+ * Reads UTF-8 lines from a byte stream. Accepts `\n` and `\r\n` terminators;
+ * a final line without a terminator is returned at end of stream.
+ *
+ * @example
+ * ```ts
+ * import { LineReader } from "@kclts/kclts";
+ * import { deepStrictEqual } from "node:assert/strict";
+ *
+ * const encoder = new TextEncoder();
+ * const reader = new LineReader(ReadableStream.from([
+ *   encoder.encode('{"a":'),
+ *   encoder.encode('1}\r\n\n{"b":2}\n'),
+ * ]));
+ * const lines: string[] = [];
+ * for (let line = await reader.next(); line !== null; line = await reader.next()) {
+ *   lines.push(line);
+ * }
+ * deepStrictEqual(lines, ['{"a":1}', "", '{"b":2}']);
+ * ```
+ */
+export class LineReader {
+  #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #decoder = new TextDecoder();
+  /** Bytes of the current line that arrived in earlier chunks. */
+  #pending: Uint8Array[] = [];
+  #pendingLength = 0;
+  /** The current chunk and the offset of its first unread byte. */
+  #chunk: Uint8Array = new Uint8Array(0);
+  #offset = 0;
+  #done = false;
+  #cancelled = false;
+
+  /**
+   * Reads lines from a byte stream.
+   *
+   * @param stream The byte stream to read, e.g. `Deno.stdin.readable`.
+   */
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.#reader = stream.getReader();
+  }
+
+  /**
+   * Returns the next line without its terminator, or `null` at end of stream.
+   *
+   * @returns The line, or `null` when the stream has ended.
+   */
+  async next(): Promise<string | null> {
+    while (true) {
+      const chunk = this.#chunk;
+      if (this.#offset < chunk.length) {
+        const end = chunk.indexOf(LF, this.#offset);
+        if (end !== -1) {
+          const start = this.#offset;
+          this.#offset = end + 1;
+          return this.#finish(chunk.subarray(start, end));
+        }
+        const rest = chunk.subarray(this.#offset);
+        this.#pending.push(rest);
+        this.#pendingLength += rest.length;
+        this.#offset = chunk.length;
+      }
+      if (this.#done) return null;
+      const result = await this.#reader.read();
+      if (this.#cancelled) return null;
+      if (result.done) {
+        this.#done = true;
+        if (this.#pendingLength === 0) {
+          this.#pending = [];
+          return null;
+        }
+        return this.#finish(new Uint8Array(0));
+      }
+      this.#chunk = result.value;
+      this.#offset = 0;
+    }
+  }
+
+  /** Joins the pending bytes with `tail` and decodes them as one line. */
+  #finish(tail: Uint8Array): string {
+    let bytes = tail;
+    if (this.#pendingLength > 0) {
+      bytes = new Uint8Array(this.#pendingLength + tail.length);
+      let at = 0;
+      for (const part of this.#pending) {
+        bytes.set(part, at);
+        at += part.length;
+      }
+      bytes.set(tail, at);
+      this.#pending = [];
+      this.#pendingLength = 0;
+    }
+    const length = bytes.length > 0 && bytes[bytes.length - 1] === CR
+      ? bytes.length - 1
+      : bytes.length;
+    return this.#decoder.decode(bytes.subarray(0, length));
+  }
+
+  /** Stops reading and releases the stream. */
+  async cancel(): Promise<void> {
+    this.#done = true;
+    this.#cancelled = true;
+    await this.#reader.cancel().catch(() => {});
+  }
+}

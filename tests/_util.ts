@@ -1,0 +1,87 @@
+/**
+ * Helpers shared by the tests.
+ *
+ * @module
+ */
+
+import { type Connection, connectStreams } from "../mod.ts";
+import { PERMISSION_FLAGS } from "../src/permissions.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** An in-memory daemon side: push lines in, read what the child wrote. */
+export interface MemoryPipe {
+  connection: Connection;
+  /** Sends one line to the child. */
+  send(line: string): void;
+  /** Closes the child's stdin. */
+  end(): void;
+  /** Everything the child wrote, split in lines. */
+  written(): string[];
+}
+
+/** Creates a connection fed from memory. */
+export function memoryPipe(): MemoryPipe {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  const input = new ReadableStream<Uint8Array>({ start: (c) => void (controller = c) });
+  let out = "";
+  const output = new WritableStream<Uint8Array>({
+    write: (chunk) => void (out += decoder.decode(chunk)),
+  });
+  let ended = false;
+  return {
+    connection: connectStreams(input, output),
+    send: (line) => controller.enqueue(encoder.encode(line + "\n")),
+    end: () => {
+      if (ended) return;
+      ended = true;
+      try {
+        controller.close();
+      } catch {
+        // the session already cancelled its input
+      }
+    },
+    written: () => out.split("\n").filter((line) => line !== ""),
+  };
+}
+
+/** A byte stream made of the given chunks. */
+export function bytes(...chunks: (string | Uint8Array)[]): ReadableStream<Uint8Array> {
+  return ReadableStream.from(chunks.map((c) => typeof c === "string" ? encoder.encode(c) : c));
+}
+
+/** The `deno run` command that runs a processor file the way the compiled binary runs. */
+export function denoRun(file: string): string[] {
+  return [Deno.execPath(), "run", ...PERMISSION_FLAGS, file];
+}
+
+/** A daemon line for `initialize`. */
+export const INITIALIZE =
+  '{"action":"initialize","shardId":"shardId-000000000001","sequenceNumber":"TRIM_HORIZON","subSequenceNumber":0}';
+
+/** Makes a `processRecords` line with records whose payloads are the given strings. */
+export function processRecordsLine(
+  payloads: string[],
+  options: { firstSequence?: bigint; partitionKey?: string } = {},
+): string {
+  let sequence = options.firstSequence ?? 49590338271490256608559692538361571095921575989136588898n;
+  const records = payloads.map((payload) => ({
+    data: btoa(String.fromCharCode(...encoder.encode(payload))),
+    partitionKey: options.partitionKey ?? "pk",
+    sequenceNumber: String(sequence++),
+    approximateArrivalTimestamp: 1_700_000_000_000,
+    subSequenceNumber: 0,
+    action: "record",
+  }));
+  return JSON.stringify({ action: "processRecords", records, millisBehindLatest: 0 });
+}
+
+/** Waits until `check` returns true (polling). */
+export async function eventually(check: () => boolean, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("Condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
