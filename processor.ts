@@ -1,0 +1,91 @@
+/**
+ * The processor template: the file to edit. It is a complete Kinesis shard
+ * processor; `deno task compile` turns it into one binary, and that binary is
+ * both the child the KCL daemon spawns (no arguments) and the launcher of the
+ * daemon (`launch`).
+ *
+ * This one decodes JSON records and logs a summary of each batch. Replace the
+ * body of `processRecord` with your own work.
+ *
+ * Run it: `deno task processor` (child mode, fed by a daemon), or the whole
+ * pipeline locally: `deno task demo`.
+ *
+ * @module
+ */
+
+import {
+  getLogger,
+  type InitializeInput,
+  type KinesisRecord,
+  type ProcessRecordsInput,
+  RecordProcessor,
+  start,
+} from "./mod.ts";
+
+// A LogTape logger, loaded after the start-up handshake. Logs go to stderr
+// (configured by start(); level from KCLTS_LOG_LEVEL), never stdout.
+const log = getLogger(["processor"]);
+
+/** Decodes each record as JSON (or text) and logs what it saw. */
+class JsonRecordProcessor extends RecordProcessor {
+  #shardId = "";
+  #records = 0;
+  #bytes = 0;
+
+  override initialize({ shardId, sequenceNumber }: InitializeInput): void {
+    this.#shardId = shardId;
+    // console.log is safe here: kclts sends it to stderr, stdout is the protocol.
+    // deno-lint-ignore no-console
+    console.log(`Processing ${shardId} from ${sequenceNumber}`);
+  }
+
+  override processRecord(
+    data: Uint8Array,
+    partitionKey: string,
+    sequenceNumber: string,
+    record: KinesisRecord,
+  ): boolean {
+    const text = record.text();
+    let value: unknown = text;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      // Not JSON: keep the text.
+    }
+    this.#records++;
+    this.#bytes += data.length;
+    log.debug("Record {sequenceNumber} {partitionKey} {value}", {
+      shardId: this.#shardId,
+      sequenceNumber,
+      subSequenceNumber: record.subSequenceNumber,
+      partitionKey,
+      value,
+    });
+    // Return true to checkpoint at this record now; here the options below decide.
+    return false;
+  }
+
+  override async processRecords(input: ProcessRecordsInput): Promise<void> {
+    await super.processRecords(input);
+    const last = input.records.at(-1);
+    log.info(
+      "Processed {count} records ({total} so far, {bytes} bytes) up to {last}, {behind} ms behind",
+      {
+        shardId: this.#shardId,
+        count: input.records.length,
+        total: this.#records,
+        bytes: this.#bytes,
+        last: last?.sequenceNumber ?? "-",
+        behind: input.millisBehindLatest ?? "?",
+      },
+    );
+  }
+}
+
+await start(
+  new JsonRecordProcessor({
+    // Both rules combine; 0 turns one off. kclpy's names and defaults.
+    checkpointFreqSeconds: Number(Deno.env.get("CHECKPOINT_FREQ_SECONDS") ?? 60),
+    recordsPerCheckpoint: Number(Deno.env.get("RECORDS_PER_CHECKPOINT") ?? 0),
+  }),
+);

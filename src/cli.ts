@@ -1,0 +1,104 @@
+/**
+ * The command line of a processor program, used when it gets arguments:
+ * `--help`, `--version` and the launcher's commands. Loaded only then, so
+ * that child mode starts fast.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import type { ProgramInfo } from "./start.ts";
+import { VERSION } from "./version.ts";
+
+/**
+ * The text shown when the program is started by hand with a terminal on
+ * stdin, instead of waiting silently for the daemon.
+ *
+ * @param info The program's name and version.
+ * @returns The text.
+ */
+export function banner(info: ProgramInfo): string {
+  return `${versionLine(info)}
+
+This program is a Kinesis shard processor: the child process of the Amazon KCL
+MultiLangDaemon, which starts one copy per shard and talks to it in JSON lines
+over stdin/stdout. It is not meant to be run by hand.
+
+To consume a stream, set "executableName" in the daemon's properties file to
+this program and start the daemon. More: ${info.name} --help
+`;
+}
+
+function versionLine(info: ProgramInfo): string {
+  const own = info.version ? ` ${info.version}` : "";
+  return `${info.name}${own} (kclts ${VERSION}, deno ${Deno.version.deno})`;
+}
+
+/**
+ * The `--help` text.
+ *
+ * @param info The program's name and version.
+ * @returns The text.
+ */
+export function usage(info: ProgramInfo): string {
+  const n = info.name;
+  return `${versionLine(info)}
+A Kinesis shard processor for the Amazon KCL MultiLangDaemon, built with kclts.
+
+Usage:
+  ${n}                       child mode: the daemon runs this, one process per shard
+  ${n} --help | --version
+
+Child mode environment:
+  KCLTS_LOG_LEVEL    trace, debug, info (default), warning, error, fatal
+  KCLTS_LOG_FORMAT   text (default) or json; logs go to stderr, never stdout
+  KCLTS_TRACE        1 copies every protocol line, both directions, to the log
+`;
+}
+
+/**
+ * Runs the command line.
+ *
+ * @param args The arguments (at least one).
+ * @param info The program's name and version.
+ * @returns The exit code.
+ */
+export function main(args: string[], info: ProgramInfo): Promise<number> | number {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "V" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    return fail(info, (error as Error).message);
+  }
+  if (values.help) {
+    print(usage(info));
+    return 0;
+  }
+  if (values.version) {
+    print(versionLine(info) + "\n");
+    return 0;
+  }
+  return fail(info, `Unknown arguments: ${args.join(" ")}`);
+}
+
+function fail(info: ProgramInfo, message: string): number {
+  printError(`${info.name}: ${message}\nRun "${info.name} --help" for usage.\n`);
+  return 2;
+}
+
+function print(text: string): void {
+  // Not child mode: stdout is free for human output here.
+  Deno.stdout.writeSync(new TextEncoder().encode(text));
+}
+
+function printError(text: string): void {
+  Deno.stderr.writeSync(new TextEncoder().encode(text));
+}

@@ -1,0 +1,28 @@
+/**
+ * The Deno permission flags a processor program runs with: baked into the
+ * binary by `deno task compile`, and given to `deno run` in development (the
+ * launcher's `executableName`, the tests). A test keeps deno.json's `compile`
+ * task equal to this list.
+ *
+ * - `--allow-env`: `KCLTS_*` settings; the launcher reads `STREAM_NAME`,
+ *   `KCL_*`, ... (a prefix cannot be scoped).
+ * - `--allow-read`: the launcher reads the properties template and checks
+ *   the jar; `Deno.execPath()` needs it.
+ * - `--allow-run`: the launcher starts `java` (from `JAVA_HOME` or `PATH`).
+ * - `--allow-net`: `doctor` checks that the endpoints answer; processors
+ *   usually send records somewhere.
+ * - `--allow-sys=hostname`: the default `workerId`.
+ * - `--no-prompt`: never ask on a terminal (stdin carries the protocol).
+ *
+ * @module
+ */
+
+/** The flags, in the order deno.json's `compile` task gives them. */
+export const PERMISSION_FLAGS: readonly string[] = [
+  "--allow-env",
+  "--allow-read",
+  "--allow-run",
+  "--allow-net",
+  "--allow-sys=hostname",
+  "--no-prompt",
+];

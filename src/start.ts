@@ -1,0 +1,173 @@
+/**
+ * `start()`: the entry point of a processor program. Without arguments the
+ * program is the child the daemon spawns; with arguments it is a command-line
+ * tool (`--help`, `--version`, and the launcher's commands).
+ *
+ * @module
+ */
+
+import { describe } from "./errors.ts";
+import { holdLogTape, loadLogTape, logger } from "./log.ts";
+import { configureLogTape, loggingFromEnv } from "./logging.ts";
+import { redirectConsoleToStderr } from "./console_guard.ts";
+import type { BatchProcessor } from "./processor.ts";
+import { run, type RunOptions } from "./session.ts";
+import { connectStdio } from "./transport/stdio.ts";
+import { VERSION } from "./version.ts";
+
+/** Options of {@linkcode start}: the session's options plus how the program presents itself. */
+export interface StartOptions extends Omit<RunOptions, "connection"> {
+  /** The program's name in `--help`, `--version` and logs. @default {the executable's or main module's file name} */
+  name?: string;
+  /** The program's own version, shown by `--version`. */
+  version?: string;
+  /** The command-line arguments. @default {Deno.args} */
+  args?: string[];
+}
+
+/** How the running program identifies itself. */
+export interface ProgramInfo {
+  /** The program name. */
+  readonly name: string;
+  /** The program's own version, if given. */
+  readonly version: string | undefined;
+}
+
+/**
+ * The program's name: the compiled executable's file name, or the main
+ * module's file name without extension.
+ *
+ * @returns The name.
+ */
+export function programName(): string {
+  const path = Deno.build.standalone ? Deno.execPath() : new URL(Deno.mainModule).pathname;
+  const base = path.slice(path.lastIndexOf("/") + 1);
+  return Deno.build.standalone ? base : base.replace(/\.[cm]?[jt]sx?$/, "");
+}
+
+function writeStderr(text: string): void {
+  const bytes = new TextEncoder().encode(text);
+  let rest = bytes;
+  while (rest.length > 0) rest = rest.subarray(Deno.stderr.writeSync(rest));
+}
+
+/**
+ * Runs a processor as the child of the KCL MultiLangDaemon, like
+ * `kclpy.start`, and exits when the daemon closes stdin.
+ *
+ * In child mode (no arguments) it:
+ * - sends logs to stderr (`KCLTS_LOG_LEVEL`, `KCLTS_LOG_FORMAT`; kept as is if
+ *   the application configured LogTape itself), and `KCLTS_TRACE=1` copies
+ *   every protocol line to them;
+ * - redirects `console.log/info/debug/...` to stderr: stdout carries only
+ *   protocol lines;
+ * - ignores SIGINT and SIGTERM: the daemon shuts its children down itself
+ *   (`shutdownRequested`, `leaseLost`, then stdin closes);
+ * - exits 0 when stdin closes, 1 if the daemon sent something invalid or the
+ *   processor kept failing (the daemon then stops and, once restarted,
+ *   resumes from the last checkpoint);
+ * - explains itself instead of waiting when stdin is a terminal.
+ *
+ * With arguments it is a command-line tool: `--help`, `--version`, and
+ * `launch`, `properties`, `doctor` to run the daemon (see the README).
+ *
+ * @param processor A {@linkcode BatchProcessor} or a {@linkcode RecordProcessor}.
+ * @param options Session options and the program's name and version.
+ * @returns Never: the process exits.
+ *
+ * @example The whole program of a processor binary
+ * ```ts ignore
+ * import { RecordProcessor, start } from "@kclts/kclts";
+ *
+ * class Printer extends RecordProcessor {
+ *   override processRecord(data: Uint8Array, partitionKey: string) {
+ *     console.log(partitionKey, new TextDecoder().decode(data)); // goes to stderr
+ *   }
+ * }
+ *
+ * await start(new Printer({ checkpointFreqSeconds: 30 }));
+ * ```
+ */
+export async function start(processor: BatchProcessor, options: StartOptions = {}): Promise<never> {
+  const { name, version, args, ...runOptions } = options;
+  const info: ProgramInfo = { name: name ?? programName(), version };
+  const argv = args ?? Deno.args;
+  if (argv.length > 0) {
+    const { main } = await import("./cli.ts");
+    Deno.exit(await main(argv, info));
+  }
+  if (Deno.stdin.isTerminal()) {
+    const { banner } = await import("./cli.ts");
+    writeStderr(banner(info));
+    Deno.exit(2);
+  }
+  Deno.exit(await runChild(processor, runOptions, info));
+}
+
+/**
+ * Child mode of {@linkcode start}, returning the exit code instead of exiting.
+ *
+ * @param processor The processor.
+ * @param options Session options.
+ * @param info The program's name and version, for the logs.
+ * @returns The exit code: 0 after a clean end, 1 after a failure, 2 for a bad environment.
+ */
+export async function runChild(
+  processor: BatchProcessor,
+  options: Omit<RunOptions, "connection">,
+  info: ProgramInfo,
+): Promise<number> {
+  let logging;
+  try {
+    logging = loggingFromEnv(Deno.env.toObject());
+  } catch (error) {
+    writeStderr(`${info.name}: ${(error as Error).message}\n`);
+    return 2;
+  }
+  // LogTape loads once the daemon has its first answer: start-up stays fast.
+  holdLogTape();
+  const startLogging = () => loadLogTape((module) => void configureLogTape(module, logging));
+  const log = logger("process");
+  const restoreConsole = redirectConsoleToStderr();
+  let warned = false;
+  const ignore = (signal: Deno.Signal) => () => {
+    if (warned) return;
+    warned = true;
+    log.info(
+      "Ignoring {signal}: the daemon stops this process itself (shutdownRequested, leaseLost, then end of stdin)",
+      { signal },
+    );
+  };
+  const handlers: [Deno.Signal, () => void][] = [
+    ["SIGINT", ignore("SIGINT")],
+    ["SIGTERM", ignore("SIGTERM")],
+  ];
+  for (const [signal, handler] of handlers) Deno.addSignalListener(signal, handler);
+  const protocol = logger("protocol");
+  const trace = logging.trace
+    ? (direction: "in" | "out", line: string) =>
+      protocol.debug("{arrow} {line}", { arrow: direction === "in" ? "<<" : ">>", line })
+    : undefined;
+  log.debug("{name} started (kclts {kclts}, pid {pid})", {
+    name: info.name,
+    kclts: VERSION,
+    pid: Deno.pid,
+  });
+  const connection = connectStdio(trace ? { trace } : {});
+  const write = connection.write.bind(connection);
+  connection.write = async (message) => {
+    await write(message);
+    void startLogging();
+  };
+  try {
+    await run(processor, { ...options, connection });
+    return 0;
+  } catch (error) {
+    log.fatal("Stopping with exit code 1: {error}", { error: describe(error) });
+    return 1;
+  } finally {
+    await startLogging().catch(() => {});
+    for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
+    restoreConsole();
+  }
+}

@@ -1,0 +1,46 @@
+import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
+import { loggingFromEnv, redirectConsoleToStderr, VERSION } from "../mod.ts";
+import { PERMISSION_FLAGS } from "../src/permissions.ts";
+
+const config = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
+
+Deno.test("VERSION matches deno.json", () => {
+  strictEqual(VERSION, config.version);
+});
+
+Deno.test("the compile and processor tasks use exactly the permission flags the launcher and tests use", () => {
+  for (const task of ["compile", "processor"]) {
+    const words: string[] = config.tasks[task].split(/\s+/);
+    const flags = words.filter((w) =>
+      w.startsWith("--allow") || w.startsWith("--deny") || w === "--no-prompt"
+    );
+    deepStrictEqual(flags, [...PERMISSION_FLAGS], task);
+    ok(words.includes("processor.ts"), task);
+  }
+});
+
+Deno.test("loggingFromEnv() accepts the documented values and rejects others", () => {
+  deepStrictEqual(loggingFromEnv({}), { level: "info", format: "text", trace: false });
+  deepStrictEqual(loggingFromEnv({ KCLTS_LOG_LEVEL: "WARN", KCLTS_TRACE: "1" }), {
+    level: "warning",
+    format: "text",
+    trace: true,
+  });
+  throws(() => loggingFromEnv({ KCLTS_LOG_LEVEL: "verbose" }), /KCLTS_LOG_LEVEL/);
+  throws(
+    () => loggingFromEnv({ KCLTS_LOG_FORMAT: "xml" }),
+    /KCLTS_LOG_FORMAT must be "text" or "json": got "xml"/,
+  );
+  throws(() => loggingFromEnv({ KCLTS_TRACE: "maybe" }), /KCLTS_TRACE/);
+});
+
+Deno.test("redirectConsoleToStderr() restores the console", () => {
+  // deno-lint-ignore no-console
+  const original = console.log;
+  const restore = redirectConsoleToStderr();
+  // deno-lint-ignore no-console
+  ok(console.log !== original);
+  restore();
+  // deno-lint-ignore no-console
+  strictEqual(console.log, original);
+});

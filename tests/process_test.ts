@@ -1,0 +1,206 @@
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { parseChildMessage } from "../mod.ts";
+import { denoRun, INITIALIZE, processRecordsLine } from "./_util.ts";
+
+const TEMPLATE = new URL("../processor.ts", import.meta.url).pathname;
+const NOISY = new URL("./fixtures/noisy_processor.ts", import.meta.url).pathname;
+
+interface Exchange {
+  code: number;
+  stdout: string[];
+  stderr: string;
+}
+
+/**
+ * Runs a processor file as the daemon would: answers each checkpoint request
+ * with success, sends the next line after each status, then closes stdin.
+ */
+async function converse(
+  file: string,
+  lines: string[],
+  options: { env?: Record<string, string>; signalAfterInit?: Deno.Signal } = {},
+): Promise<Exchange> {
+  const child = new Deno.Command(denoRun(file)[0]!, {
+    args: denoRun(file).slice(1),
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { KCLTS_LOG_LEVEL: "info", ...options.env },
+  }).spawn();
+  const stderrText = new Response(child.stderr).text();
+  const writer = child.stdin.getWriter();
+  const encoder = new TextEncoder();
+  const stdout: string[] = [];
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  async function nextLine(): Promise<string | null> {
+    while (!buffer.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) return null;
+      buffer += value;
+    }
+    const at = buffer.indexOf("\n");
+    const line = buffer.slice(0, at);
+    buffer = buffer.slice(at + 1);
+    return line;
+  }
+  for (const line of lines) {
+    await writer.write(encoder.encode(line + "\n"));
+    while (true) {
+      const out = await nextLine();
+      if (out === null) break;
+      stdout.push(out);
+      const message = parseChildMessage(out); // throws on anything but protocol
+      if (message.action === "status") break;
+      await writer.write(encoder.encode(
+        JSON.stringify({
+          action: "checkpoint",
+          sequenceNumber: message.sequenceNumber,
+          subSequenceNumber: message.subSequenceNumber,
+          error: null,
+        }) + "\n",
+      ));
+    }
+    if (options.signalAfterInit && line === lines[0]) {
+      child.kill(options.signalAfterInit);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  await writer.close().catch(() => {});
+  for (let line = await nextLine(); line !== null; line = await nextLine()) stdout.push(line);
+  if (buffer !== "") stdout.push(buffer);
+  const { code } = await child.status;
+  return { code, stdout, stderr: await stderrText };
+}
+
+const SESSION = [
+  INITIALIZE,
+  processRecordsLine(['{"orderId":1}', '{"orderId":2}', "plain text"]),
+  '{"action":"shutdownRequested"}',
+  '{"action":"leaseLost"}',
+];
+
+Deno.test("the template processor writes only protocol lines to stdout, even with console.log", async () => {
+  const { code, stdout, stderr } = await converse(TEMPLATE, SESSION);
+  strictEqual(code, 0, stderr);
+  for (const line of stdout) parseChildMessage(line);
+  deepStrictEqual(stdout, [
+    '{"action":"status","responseFor":"initialize"}',
+    '{"action":"status","responseFor":"processRecords"}',
+    '{"action":"checkpoint","sequenceNumber":"49590338271490256608559692538361571095921575989136588900","subSequenceNumber":0}',
+    '{"action":"status","responseFor":"shutdownRequested"}',
+    '{"action":"status","responseFor":"leaseLost"}',
+  ]);
+  ok(stderr.includes("Processing shardId-000000000001 from TRIM_HORIZON"), stderr);
+  ok(stderr.includes("Processed 3 records"), stderr);
+});
+
+Deno.test("every console method of user code goes to stderr", async () => {
+  const { code, stdout, stderr } = await converse(NOISY, [
+    INITIALIZE,
+    processRecordsLine(["a"]),
+    '{"action":"shardEnded"}',
+  ]);
+  strictEqual(code, 0, stderr);
+  deepStrictEqual(stdout, [
+    '{"action":"status","responseFor":"initialize"}',
+    '{"action":"checkpoint","sequenceNumber":"49590338271490256608559692538361571095921575989136588898","subSequenceNumber":0}',
+    '{"action":"status","responseFor":"processRecords"}',
+    '{"action":"checkpoint","sequenceNumber":null,"subSequenceNumber":null}',
+    '{"action":"status","responseFor":"shardEnded"}',
+  ]);
+  for (
+    const text of [
+      "log from initialize",
+      "info from processRecords",
+      "debug from shardEnded",
+      'dir: "processRecords"',
+      "dirxml from initialize",
+      'table: "initialize"',
+      "group from shardEnded",
+      "  inside group",
+      "initialize: 1",
+      "warn from processRecords",
+      "error from shardEnded",
+    ]
+  ) {
+    ok(stderr.includes(text), `stderr lacks ${text}:\n${stderr}`);
+  }
+});
+
+Deno.test("the processor ignores SIGTERM and SIGINT and exits 0 when stdin closes", async () => {
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    const { code, stdout, stderr } = await converse(TEMPLATE, SESSION, { signalAfterInit: signal });
+    strictEqual(code, 0, stderr);
+    strictEqual(stdout.length, 5);
+    ok(stderr.includes(`Ignoring ${signal}`), stderr);
+  }
+});
+
+Deno.test("a malformed line is a clear error on stderr and a non-zero exit", async () => {
+  const { code, stdout, stderr } = await converse(TEMPLATE, [
+    INITIALIZE,
+    '{"action":"dance","x":1}',
+  ]);
+  strictEqual(code, 1);
+  deepStrictEqual(stdout, ['{"action":"status","responseFor":"initialize"}']);
+  ok(stderr.includes('unknown action "dance": {"action":"dance","x":1}'), stderr);
+});
+
+Deno.test("KCLTS_TRACE copies every protocol line to stderr, and KCLTS_LOG_FORMAT=json writes JSON lines", async () => {
+  const { code, stderr } = await converse(TEMPLATE, SESSION, {
+    env: { KCLTS_TRACE: "1", KCLTS_LOG_FORMAT: "json" },
+  });
+  strictEqual(code, 0, stderr);
+  const records = stderr.split("\n").filter((line) => line.startsWith("{")).map((line) =>
+    JSON.parse(line)
+  );
+  ok(records.length > 5);
+  const traced = records.filter((r) => r.logger === "kclts.protocol").map((r) =>
+    `${r.properties.arrow} ${r.properties.line}`
+  );
+  deepStrictEqual(traced.slice(0, 2), [
+    `<< ${INITIALIZE}`,
+    '>> {"action":"status","responseFor":"initialize"}',
+  ]);
+  strictEqual(
+    traced.length,
+    2 * SESSION.length + 2,
+    "4 messages, 4 statuses, a checkpoint and its reply",
+  );
+});
+
+Deno.test("a bad KCLTS_LOG_LEVEL stops the processor with a clear message", async () => {
+  const { code, stderr } = await converse(TEMPLATE, [], { env: { KCLTS_LOG_LEVEL: "loud" } });
+  strictEqual(code, 2);
+  ok(
+    stderr.includes(
+      'KCLTS_LOG_LEVEL must be one of trace, debug, info, warning, error, fatal: got "loud"',
+    ),
+    stderr,
+  );
+});
+
+Deno.test("--help and --version describe the program", async () => {
+  for (const [flag, expected] of [["--help", "Usage:"], ["--version", "(kclts "]]) {
+    const [cmd, ...args] = denoRun(TEMPLATE);
+    const { code, stdout } = await new Deno.Command(cmd!, { args: [...args, flag!] }).output();
+    strictEqual(code, 0);
+    ok(new TextDecoder().decode(stdout).includes(expected!));
+  }
+  const [cmd, ...args] = denoRun(TEMPLATE);
+  const bad = await new Deno.Command(cmd!, { args: [...args, "--bogus"] }).output();
+  strictEqual(bad.code, 2);
+  ok(new TextDecoder().decode(bad.stderr).includes("--bogus"));
+});
+
+Deno.test("started by hand on a terminal, the processor explains itself instead of waiting", async () => {
+  const command = denoRun(TEMPLATE).join(" ");
+  const { code, stdout } = await new Deno.Command("script", {
+    args: ["-qec", command, "/dev/null"],
+    stdin: "null",
+  }).output();
+  const text = new TextDecoder().decode(stdout);
+  strictEqual(code, 2, text);
+  ok(text.includes("It is not meant to be run by hand"), text);
+});
