@@ -24,8 +24,10 @@ This program is a Kinesis shard processor: the child process of the Amazon KCL
 MultiLangDaemon, which starts one copy per shard and talks to it in JSON lines
 over stdin/stdout. It is not meant to be run by hand.
 
-To consume a stream, set "executableName" in the daemon's properties file to
-this program and start the daemon. More: ${info.name} --help
+To consume a stream, let this program start the daemon:
+  STREAM_NAME=orders APPLICATION_NAME=orders-app AWS_REGION=eu-west-1 ${info.name} launch
+
+More: ${info.name} --help
 `;
 }
 
@@ -47,12 +49,17 @@ A Kinesis shard processor for the Amazon KCL MultiLangDaemon, built with kclts.
 
 Usage:
   ${n}                       child mode: the daemon runs this, one process per shard
+  ${n} launch [options]      start the daemon (java -jar sylvite.jar), which runs ${n}
+  ${n} properties [options]  print the daemon's effective properties (secrets masked)
+  ${n} doctor [options]      check Java, the jar, the configuration and the endpoints
   ${n} --help | --version
 
 Child mode environment:
   KCLTS_LOG_LEVEL    trace, debug, info (default), warning, error, fatal
   KCLTS_LOG_FORMAT   text (default) or json; logs go to stderr, never stdout
   KCLTS_TRACE        1 copies every protocol line, both directions, to the log
+
+Run "${n} launch --help" for the launcher's options and environment variables.
 `;
 }
 
@@ -63,7 +70,12 @@ Child mode environment:
  * @param info The program's name and version.
  * @returns The exit code.
  */
-export function main(args: string[], info: ProgramInfo): Promise<number> | number {
+export async function main(args: string[], info: ProgramInfo): Promise<number> {
+  const [command, ...rest] = args;
+  if (command === "launch" || command === "properties" || command === "doctor") {
+    const { launcherMain } = await import("./launcher/main.ts");
+    return await launcherMain(command, rest, info);
+  }
   let values;
   try {
     ({ values } = parseArgs({

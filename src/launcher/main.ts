@@ -1,0 +1,213 @@
+/**
+ * The launcher's commands: `launch` starts the daemon, which runs this same
+ * program as its child; `properties` prints the effective configuration;
+ * `doctor` checks everything the daemon needs.
+ *
+ * @module
+ */
+
+import type { ProgramInfo } from "../start.ts";
+import {
+  type EffectiveConfig,
+  ENV_KEYS,
+  LAUNCHER_ENV,
+  maskValue,
+  resolveConfig,
+} from "./config.ts";
+import {
+  checkConfig,
+  checkEndpoint,
+  checkJar,
+  checkJava,
+  type CheckResult,
+  endpoints,
+} from "./doctor.ts";
+import { findJar, findTemplate, hostname, javaCommand, selfCommand } from "./paths.ts";
+import { renderProperties } from "./properties.ts";
+import { runDaemon } from "./run_daemon.ts";
+
+const encoder = new TextEncoder();
+
+function out(text: string): void {
+  Deno.stdout.writeSync(encoder.encode(text));
+}
+
+function err(text: string): void {
+  let bytes = encoder.encode(text);
+  while (bytes.length > 0) bytes = bytes.subarray(Deno.stderr.writeSync(bytes));
+}
+
+/** The launcher's usage text. */
+export function launcherUsage(info: ProgramInfo): string {
+  const n = info.name;
+  return `Usage:
+  ${n} launch [--config=FILE]... [--<key>=<value>]...
+  ${n} properties [--config=FILE]... [--<key>=<value>]...
+  ${n} doctor [--config=FILE]... [--<key>=<value>]...
+
+launch starts the KCL MultiLangDaemon (java -jar sylvite.jar), which runs
+${n} once per shard it leases. SIGTERM/SIGINT are passed on so the daemon
+shuts down gracefully; the exit code is the daemon's.
+
+Configuration, lowest precedence first:
+  1. properties/kcl.properties next to the program (or KCLTS_PROPERTIES)
+  2. each --config=FILE, in order (sylvite style)
+  3. environment: ${Object.keys(ENV_KEYS).join(", ")}
+     (INITIAL_POSITION: TRIM_HORIZON, LATEST, or a date for AT_TIMESTAMP)
+  4. environment KCL_<KEY_IN_UPPER_SNAKE_CASE>, e.g. KCL_MAX_RECORDS=500
+  5. --<key>=<value> arguments, e.g. --maxRecords=500
+executableName (this program), workerId (the host name) and
+shutdownGraceMillis (KCLTS_STOP_TIMEOUT_SECONDS, default 10, minus 2 s) are
+set unless given. Unknown keys and values with control characters are errors.
+
+Launcher environment: ${LAUNCHER_ENV.join(", ")}
+`;
+}
+
+interface Parsed {
+  configs: string[];
+  overrides: [string, string][];
+  help: boolean;
+}
+
+function parse(args: string[]): Parsed {
+  const parsed: Parsed = { configs: [], overrides: [], help: false };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--help" || arg === "-h") parsed.help = true;
+    else if (arg === "--config") {
+      const file = args[++i];
+      if (!file) throw new Error("--config needs a file");
+      parsed.configs.push(file);
+    } else if (arg.startsWith("--config=")) parsed.configs.push(arg.slice(9));
+    else if (/^--[^=]+=/.test(arg)) {
+      const at = arg.indexOf("=");
+      parsed.overrides.push([arg.slice(2, at), arg.slice(at + 1)]);
+    } else {
+      throw new Error(`Unexpected argument "${arg}" (use --<key>=<value>)`);
+    }
+  }
+  return parsed;
+}
+
+async function effectiveConfig(parsed: Parsed): Promise<EffectiveConfig> {
+  const env = Deno.env.toObject();
+  const paths = [findTemplate(env), ...parsed.configs].filter((p): p is string => p !== undefined);
+  const files = [];
+  for (const path of paths) {
+    try {
+      files.push({ path, text: await Deno.readTextFile(path) });
+    } catch (error) {
+      throw new Error(`Cannot read ${path}: ${(error as Error).message}`);
+    }
+  }
+  return resolveConfig({
+    files,
+    env,
+    overrides: parsed.overrides,
+    executableName: selfCommand(),
+    hostname: hostname(),
+  });
+}
+
+function report(config: EffectiveConfig, name: string): boolean {
+  for (const warning of config.warnings) err(`${name}: warning: ${warning}\n`);
+  for (const error of config.errors) err(`${name}: error: ${error}\n`);
+  if (config.errors.length > 0) {
+    err(`${name}: the configuration has ${config.errors.length} error(s); nothing was started\n`);
+    return false;
+  }
+  return true;
+}
+
+function render(config: EffectiveConfig, masked: boolean): string {
+  const entries = [...config.properties].map(([key, value]) =>
+    [key, masked ? maskValue(key, value) : value] as const
+  );
+  const comments = new Map([...config.sources].map(([key, source]) => [key, `from ${source}`]));
+  return renderProperties(entries, masked ? comments : new Map());
+}
+
+/**
+ * Runs `launch`, `properties` or `doctor`.
+ *
+ * @param command The command.
+ * @param args Its arguments.
+ * @param info The program's name and version.
+ * @returns The exit code.
+ */
+export async function launcherMain(
+  command: "launch" | "properties" | "doctor",
+  args: string[],
+  info: ProgramInfo,
+): Promise<number> {
+  let parsed: Parsed;
+  let config: EffectiveConfig;
+  try {
+    parsed = parse(args);
+    if (parsed.help) {
+      out(launcherUsage(info));
+      return 0;
+    }
+    config = await effectiveConfig(parsed);
+  } catch (error) {
+    err(`${info.name}: ${(error as Error).message}\n`);
+    return 2;
+  }
+  const env = Deno.env.toObject();
+  if (command === "properties") {
+    for (const warning of config.warnings) err(`${info.name}: warning: ${warning}\n`);
+    for (const error of config.errors) err(`${info.name}: error: ${error}\n`);
+    out(render(config, true));
+    return config.errors.length > 0 ? 2 : 0;
+  }
+  if (command === "doctor") return await doctor(config, env);
+
+  if (!report(config, info.name)) return 2;
+  const { path: jar, searched } = findJar(env);
+  if (!jar) {
+    err(
+      `${info.name}: error: sylvite.jar not found (looked at ${searched.join(", ")}); ` +
+        `build it with "mvn -B -f sylvite/pom.xml package" or set KCLTS_JAR; nothing was started\n`,
+    );
+    return 2;
+  }
+  const java = javaCommand(env);
+  const javaOptions = (env.KCLTS_JAVA_OPTS ?? "").split(/\s+/).filter((o) => o !== "");
+  const p = config.properties;
+  err(
+    `${info.name}: starting the KCL daemon for stream ${
+      p.get("streamArn") ?? p.get("streamName")
+    }` +
+      ` (application ${p.get("applicationName")}, region ${p.get("regionName")}, worker ${
+        p.get("workerId") ?? p.get("workerIdentifier")
+      })\n`,
+  );
+  try {
+    return await runDaemon({ java, javaOptions, jar, properties: render(config, false) });
+  } catch (error) {
+    err(
+      `${info.name}: error: cannot start "${java}": ${(error as Error).message}. ` +
+        "Install a JRE 17+ or set JAVA_HOME; nothing was started\n",
+    );
+    return 2;
+  }
+}
+
+async function doctor(config: EffectiveConfig, env: Record<string, string>): Promise<number> {
+  const { path, searched } = findJar(env);
+  const results: CheckResult[] = [
+    await checkJava(javaCommand(env)),
+    await checkJar(path, searched),
+    ...checkConfig(config),
+  ];
+  for (const [name, url] of endpoints(config.properties)) {
+    results.push(await checkEndpoint(name, url));
+  }
+  for (const result of results) {
+    out(`${result.status.toUpperCase().padEnd(4)}  ${result.name.padEnd(8)}  ${result.detail}\n`);
+  }
+  const failed = results.filter((r) => r.status === "fail").length;
+  out(failed === 0 ? "Everything the daemon needs is in place.\n" : `${failed} check(s) failed.\n`);
+  return failed === 0 ? 0 : 1;
+}

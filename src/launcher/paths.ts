@@ -1,0 +1,139 @@
+/**
+ * Where the launcher finds itself, the daemon jar and the properties
+ * template, in a compiled binary (the container) and in development.
+ *
+ * @module
+ */
+
+import { PERMISSION_FLAGS } from "../permissions.ts";
+
+/** The file name of the daemon jar. */
+export const JAR_NAME = "sylvite.jar";
+/** The template's path relative to the program's directory. */
+export const TEMPLATE_PATH = "properties/kcl.properties";
+
+/** Whether this program runs as a `deno compile` binary. */
+export function isCompiled(): boolean {
+  return Deno.build.standalone;
+}
+
+function dirname(path: string): string {
+  const at = path.lastIndexOf("/");
+  return at <= 0 ? "/" : path.slice(0, at);
+}
+
+/** The directory of the program: the binary's, or the main module's. */
+export function programDir(): string {
+  if (isCompiled()) return dirname(Deno.execPath());
+  const main = new URL(Deno.mainModule);
+  return main.protocol === "file:" ? dirname(decodeURIComponent(main.pathname)) : Deno.cwd();
+}
+
+/**
+ * The command that runs this program in child mode, for `executableName`:
+ * the binary itself, or `deno run` with the compiled binary's flags.
+ *
+ * @returns The command, words separated by single spaces.
+ * @throws {Error} If a path contains a space: the daemon splits the command on spaces.
+ */
+export function selfCommand(): string {
+  let words: string[];
+  if (isCompiled()) {
+    words = [Deno.execPath()];
+  } else {
+    const main = new URL(Deno.mainModule);
+    if (main.protocol !== "file:") {
+      throw new Error(
+        `The daemon cannot run ${main.href}: run a local file or a compiled binary, or set KCL_EXECUTABLE_NAME`,
+      );
+    }
+    words = [Deno.execPath(), "run", ...PERMISSION_FLAGS, decodeURIComponent(main.pathname)];
+  }
+  const spaced = words.find((word) => /\s/.test(word));
+  if (spaced) {
+    throw new Error(
+      `The daemon splits executableName on spaces, and this path has one: "${spaced}". ` +
+        "Move the program to a path without spaces, or set KCL_EXECUTABLE_NAME",
+    );
+  }
+  return words.join(" ");
+}
+
+function exists(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+function firstExisting(candidates: string[]): string | undefined {
+  return candidates.find(exists);
+}
+
+/**
+ * The daemon jar: `KCLTS_JAR`, else `sylvite.jar` next to the program, else
+ * the Maven build's output in this repository.
+ *
+ * @param env The environment.
+ * @returns The path, and the places looked at.
+ */
+export function findJar(env: Record<string, string | undefined>): {
+  path: string | undefined;
+  searched: string[];
+} {
+  if (env.KCLTS_JAR) {
+    return { path: exists(env.KCLTS_JAR) ? env.KCLTS_JAR : undefined, searched: [env.KCLTS_JAR] };
+  }
+  const dir = programDir();
+  const searched = [
+    `${dir}/${JAR_NAME}`,
+    `${dir}/sylvite/target/${JAR_NAME}`,
+    `${Deno.cwd()}/${JAR_NAME}`,
+    `${Deno.cwd()}/sylvite/target/${JAR_NAME}`,
+  ];
+  return { path: firstExisting(searched), searched };
+}
+
+/**
+ * The properties template: `KCLTS_PROPERTIES`, else `properties/kcl.properties`
+ * next to the program or in the current directory.
+ *
+ * @param env The environment.
+ * @returns The path, or `undefined` to start from the launcher's defaults alone.
+ * @throws {Error} If `KCLTS_PROPERTIES` names a missing file.
+ */
+export function findTemplate(env: Record<string, string | undefined>): string | undefined {
+  if (env.KCLTS_PROPERTIES) {
+    if (!exists(env.KCLTS_PROPERTIES)) {
+      throw new Error(`KCLTS_PROPERTIES names a file that does not exist: ${env.KCLTS_PROPERTIES}`);
+    }
+    return env.KCLTS_PROPERTIES;
+  }
+  return firstExisting([`${programDir()}/${TEMPLATE_PATH}`, `${Deno.cwd()}/${TEMPLATE_PATH}`]);
+}
+
+/**
+ * The Java executable: `KCLTS_JAVA`, else `$JAVA_HOME/bin/java`, else `java` on the `PATH`.
+ *
+ * @param env The environment.
+ * @returns The command.
+ */
+export function javaCommand(env: Record<string, string | undefined>): string {
+  if (env.KCLTS_JAVA) return env.KCLTS_JAVA;
+  if (env.JAVA_HOME && exists(`${env.JAVA_HOME}/bin/java`)) return `${env.JAVA_HOME}/bin/java`;
+  return "java";
+}
+
+/**
+ * A stable worker id: the host name (the pod or container name in a cluster).
+ *
+ * @returns The host name, or `kclts-worker` if it cannot be read.
+ */
+export function hostname(): string {
+  try {
+    return Deno.hostname();
+  } catch {
+    return "kclts-worker";
+  }
+}

@@ -1,0 +1,101 @@
+import { ok, strictEqual } from "node:assert/strict";
+import { parseProperties } from "../src/launcher/properties.ts";
+import { denoRun } from "./_util.ts";
+
+const TEMPLATE = new URL("../processor.ts", import.meta.url).pathname;
+const ROOT = new URL("..", import.meta.url).pathname;
+
+async function launcher(args: string[], env: Record<string, string>) {
+  const [cmd, ...rest] = denoRun(TEMPLATE);
+  const output = await new Deno.Command(cmd!, {
+    args: [...rest, ...args],
+    env: { PATH: Deno.env.get("PATH") ?? "", HOME: Deno.env.get("HOME") ?? "", ...env },
+    clearEnv: true,
+    cwd: ROOT,
+    stdin: "null",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+const GOOD = { STREAM_NAME: "orders", APPLICATION_NAME: "orders-app", AWS_REGION: "eu-west-1" };
+
+Deno.test("properties prints the effective configuration with sources, secrets masked", async () => {
+  const { code, stdout, stderr } = await launcher(
+    ["properties", "--config=properties/local.properties", "--maxRecords=77"],
+    {
+      ...GOOD,
+      KCL_AWS_CREDENTIALS_PROVIDER:
+        "StsAssumeRoleCredentialsProvider|arn:aws:iam::123456789012:role/r|s",
+      WORKER_ID: "worker-a",
+    },
+  );
+  strictEqual(code, 0, stderr);
+  const properties = new Map(parseProperties(stdout).map((e) => [e.key, e.value]));
+  strictEqual(properties.get("streamName"), "orders");
+  strictEqual(properties.get("maxRecords"), "77");
+  strictEqual(properties.get("workerId"), "worker-a");
+  strictEqual(properties.get("retrievalMode"), "POLLING");
+  strictEqual(
+    properties.get("AwsCredentialsProvider"),
+    "StsAssumeRoleCredentialsProvider|****|****",
+  );
+  ok(!stdout.includes("123456789012"));
+  const executable = properties.get("executableName") ?? "";
+  ok(
+    executable.includes(
+      " run --allow-env --allow-read --allow-run --allow-net --allow-sys=hostname --no-prompt ",
+    ),
+    executable,
+  );
+  ok(executable.endsWith("/processor.ts"), executable);
+  ok(stdout.includes("# from environment STREAM_NAME"));
+  ok(stdout.includes("# from --maxRecords"));
+});
+
+Deno.test("launch with a bad configuration explains every problem, starts nothing, exits 2", async () => {
+  const { code, stderr } = await launcher(["launch", "--retrievalMod=POLLING"], {
+    APPLICATION_NAME: "orders-app",
+    AWS_REGION: "eu-west-1",
+    KCL_MAX_RECORDS: "ten\nexecutableName=/bin/sh",
+    // A Java that would leave a mark if it were run.
+    KCLTS_JAVA: "/nonexistent/java-must-not-run",
+  });
+  strictEqual(code, 2);
+  ok(stderr.includes('unknown property "retrievalMod" (did you mean "retrievalMode"?)'), stderr);
+  ok(stderr.includes("The stream is required: set STREAM_NAME"), stderr);
+  ok(stderr.includes("contains a newline or control character"), stderr);
+  ok(stderr.includes("nothing was started"), stderr);
+  ok(!stderr.includes("starting the KCL daemon"), stderr);
+});
+
+Deno.test("launch without Java says so and exits 2", async () => {
+  const { code, stderr } = await launcher(["launch"], {
+    ...GOOD,
+    KCLTS_JAR: `${ROOT}deno.json`,
+    KCLTS_JAVA: "/nonexistent/bin/java",
+  });
+  strictEqual(code, 2);
+  ok(stderr.includes('cannot start "/nonexistent/bin/java"'), stderr);
+});
+
+Deno.test("launch without the jar says how to build it and exits 2", async () => {
+  const { code, stderr } = await launcher(["launch"], {
+    ...GOOD,
+    KCLTS_JAR: "/nonexistent/sylvite.jar",
+  });
+  strictEqual(code, 2);
+  ok(stderr.includes("sylvite.jar not found"), stderr);
+  ok(stderr.includes("mvn -B -f sylvite/pom.xml package"), stderr);
+});
+
+Deno.test("launch --help documents the configuration layers", async () => {
+  const { code, stdout } = await launcher(["launch", "--help"], {});
+  strictEqual(code, 0);
+  ok(stdout.includes("KCL_<KEY_IN_UPPER_SNAKE_CASE>"));
+  ok(stdout.includes("--config=FILE"));
+});
