@@ -72,6 +72,15 @@ const DEFAULTS: readonly (readonly [string, string])[] = [
   ["initialPositionInStream", "TRIM_HORIZON"],
 ];
 
+/** True when the text holds a control character (a newline would inject properties). */
+function hasControl(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
 const STREAM_ARN = /^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream\/[A-Za-z0-9_.-]{1,128}$/;
 
 /**
@@ -91,7 +100,7 @@ export function resolveConfig(input: ConfigInput): EffectiveConfig {
   const warnings: string[] = [];
 
   const set = (rawKey: string, value: string, source: string) => {
-    if (/[\x00-\x1f\x7f]/.test(rawKey)) {
+    if (hasControl(rawKey)) {
       errors.push(`${source}: the key ${JSON.stringify(rawKey)} contains a control character`);
       return;
     }
@@ -105,7 +114,7 @@ export function resolveConfig(input: ConfigInput): EffectiveConfig {
       );
       return;
     }
-    if (/[\x00-\x1f\x7f]/.test(value)) {
+    if (hasControl(value)) {
       errors.push(
         `${source}: the value of ${key} contains a newline or control character (${
           JSON.stringify(value)
