@@ -8,8 +8,12 @@ Deno.test("VERSION matches deno.json", () => {
   strictEqual(VERSION, config.version);
 });
 
-Deno.test("the compile and processor tasks use exactly the permission flags the launcher and tests use", () => {
-  for (const task of ["compile", "processor"]) {
+Deno.test("the compile tool and the processor task use exactly the launcher's permission flags", async () => {
+  const { compileArguments } = await import("../tools/compile.ts");
+  const args = compileArguments("processor.ts", "dist/processor");
+  deepStrictEqual(args.slice(1, 1 + PERMISSION_FLAGS.length), [...PERMISSION_FLAGS]);
+  ok(config.tasks.compile.includes("tools/compile.ts"));
+  for (const task of ["processor"]) {
     const words: string[] = config.tasks[task].split(/\s+/);
     const flags = words.filter((w) =>
       w.startsWith("--allow") || w.startsWith("--deny") || w === "--no-prompt"
