@@ -102,14 +102,11 @@ function parseRecord(value: unknown, index: number, line: string): WireRecord {
   ) {
     fail(`record ${index}: "approximateArrivalTimestamp" is not a number`, line);
   }
-  return {
-    data: (data as string | null | undefined) ?? null,
-    partitionKey,
-    sequenceNumber,
-    subSequenceNumber: (subSequenceNumber as number | null | undefined) ?? 0,
-    approximateArrivalTimestamp: (approximateArrivalTimestamp as number | null | undefined) ??
-      null,
-  };
+  // Normalise in place: copying 10,000 records per batch would double the garbage.
+  if (data === undefined) record.data = null;
+  if (subSequenceNumber === undefined || subSequenceNumber === null) record.subSequenceNumber = 0;
+  if (approximateArrivalTimestamp === undefined) record.approximateArrivalTimestamp = null;
+  return record as unknown as WireRecord;
 }
 
 /**

@@ -22,5 +22,14 @@ import { type Connection, type ConnectOptions, connectStreams } from "./connecti
  * ```
  */
 export function connectStdio(options: ConnectOptions = {}): Connection {
-  return connectStreams(Deno.stdin.readable, Deno.stdout.writable, options);
+  // Writes are synchronous: a message is small and the daemon reads it at once
+  // (it only ever waits for our answer), and it saves a round trip through the
+  // event loop for each status and checkpoint.
+  const stdout = new WritableStream<Uint8Array>({
+    write(chunk) {
+      let rest = chunk;
+      while (rest.length > 0) rest = rest.subarray(Deno.stdout.writeSync(rest));
+    },
+  });
+  return connectStreams(Deno.stdin.readable, stdout, options);
 }
