@@ -84,6 +84,8 @@ export type ProcessRecordResult = boolean | void | undefined;
 export abstract class RecordProcessor implements BatchProcessor {
   readonly #policy: CheckpointPolicy;
   readonly #log = logger("processor");
+  /** The last record processed, for a time-based checkpoint on an empty batch. */
+  #last: KinesisRecord | undefined;
 
   /**
    * Creates the processor.
@@ -130,7 +132,7 @@ export abstract class RecordProcessor implements BatchProcessor {
    * @param input The batch.
    */
   async processRecords(input: ProcessRecordsInput): Promise<void> {
-    const { records, checkpointer } = input;
+    const { records } = input;
     for (const record of records) {
       let result: ProcessRecordResult | Promise<ProcessRecordResult>;
       try {
@@ -144,22 +146,30 @@ export abstract class RecordProcessor implements BatchProcessor {
       } catch (error) {
         throw new RecordFailure(record, error);
       }
+      this.#last = record;
       const due = this.#policy.count();
-      if (result === true || due) {
-        try {
-          await checkpointer.checkpoint(record);
-          this.#policy.reset();
-        } catch (error) {
-          // A lost lease ends the batch; any other refusal is logged, and the
-          // next checkpoint covers this record.
-          if (!(error instanceof CheckpointError) || error.leaseLost) throw error;
-          this.#log.warn("Checkpoint at record {sequenceNumber} failed: {message}", {
-            shardId: input.shardId,
-            sequenceNumber: record.sequenceNumber,
-            message: error.message,
-          });
-        }
-      }
+      if (result === true || due) await this.#checkpoint(input, record);
+    }
+    // An empty batch (callProcessRecordsEvenForEmptyRecordList) still lets the
+    // clock checkpoint the last records once the stream goes quiet.
+    if (records.length === 0 && this.#last && this.#policy.due()) {
+      await this.#checkpoint(input, this.#last);
+    }
+  }
+
+  async #checkpoint(input: ProcessRecordsInput, record: KinesisRecord): Promise<void> {
+    try {
+      await input.checkpointer.checkpoint(record);
+      this.#policy.reset();
+    } catch (error) {
+      // A lost lease ends the batch; any other refusal is logged, and the
+      // next checkpoint covers this record.
+      if (!(error instanceof CheckpointError) || error.leaseLost) throw error;
+      this.#log.warn("Checkpoint at record {sequenceNumber} failed: {message}", {
+        shardId: input.shardId,
+        sequenceNumber: record.sequenceNumber,
+        message: error.message,
+      });
     }
   }
 }

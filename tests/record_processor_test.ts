@@ -115,6 +115,19 @@ Deno.test("RecordProcessor checkpoints when checkpointFreqSeconds have passed", 
   deepStrictEqual(seqs(await daemon.processRecords(records(11, 1))), []);
 });
 
+Deno.test("RecordProcessor checkpoints the tail on an empty batch once the time has passed", async () => {
+  let now = 0;
+  const probe = new Probe({ checkpointFreqSeconds: 5, now: () => now });
+  await using daemon = new FakeDaemon(probe);
+  await daemon.initialize();
+  deepStrictEqual(seqs(await daemon.processRecords(records(1, 3))), []);
+  deepStrictEqual(seqs(await daemon.processRecords([])), [], "not yet due");
+  now = 6_000;
+  deepStrictEqual(seqs(await daemon.processRecords([])), ["3"]);
+  now = 20_000;
+  deepStrictEqual(seqs(await daemon.processRecords([])), [], "nothing new to checkpoint");
+});
+
 Deno.test("RecordProcessor combines time and count (kclpy ignored the count when the time was set)", async () => {
   let now = 0;
   const probe = new Probe({ checkpointFreqSeconds: 60, recordsPerCheckpoint: 3, now: () => now });

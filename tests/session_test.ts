@@ -557,6 +557,14 @@ Deno.test("run() automatic batch checkpoints follow the count and the clock", as
   deepStrictEqual(counts, [0, 0, 1, 0, 0]);
   now = 11_000;
   deepStrictEqual((await daemon.processRecords([{}])).checkpoints.length, 1);
+  deepStrictEqual((await daemon.processRecords([{ sequenceNumber: "900" }])).checkpoints.length, 0);
+  now = 22_000;
+  const quiet = await daemon.processRecords([]);
+  deepStrictEqual(
+    quiet.checkpoints.map((c) => c.sequenceNumber),
+    ["900"],
+    "the tail, on an empty batch",
+  );
 });
 
 Deno.test("run() rejects a processor without processRecords", async () => {
