@@ -1,0 +1,159 @@
+/**
+ * Replays sessions recorded against the real KCL 3.1.3 daemon
+ * (tests/fixtures/transcripts, see the README there): every daemon line must
+ * parse, every child line must pass the daemon's strict parser, and the
+ * kclts session, asked to make the same checkpoints, must write the same
+ * lines in the same order.
+ */
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import {
+  type BatchProcessor,
+  CheckpointError,
+  parseChildMessage,
+  parseDaemonMessage,
+  run,
+  serializeChildMessage,
+} from "../mod.ts";
+import { memoryPipe } from "./_util.ts";
+
+interface Line {
+  dir: "in" | "out";
+  line: string;
+}
+
+const DIR = new URL("./fixtures/transcripts/", import.meta.url);
+const transcripts: [string, Line[]][] = [];
+for await (const entry of Deno.readDir(DIR)) {
+  if (!entry.name.endsWith(".jsonl")) continue;
+  const text = await Deno.readTextFile(new URL(entry.name, DIR));
+  transcripts.push([
+    entry.name,
+    text.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as Line),
+  ]);
+}
+transcripts.sort(([a], [b]) => a.localeCompare(b));
+
+Deno.test("recorded transcripts are present", () => {
+  ok(transcripts.length >= 4, `only ${transcripts.length} transcripts`);
+});
+
+Deno.test("every line of the recorded daemon sessions parses, and child lines re-serialize identically", () => {
+  let daemonLines = 0;
+  for (const [name, lines] of transcripts) {
+    for (const { dir, line } of lines) {
+      if (dir === "in") {
+        const message = parseDaemonMessage(line);
+        ok(message.action, name);
+        daemonLines++;
+      } else {
+        strictEqual(serializeChildMessage(parseChildMessage(line)), line, `${name}: ${line}`);
+      }
+    }
+  }
+  ok(daemonLines > 20);
+});
+
+/** Groups a transcript into daemon actions with the lines exchanged while each was handled. */
+function actions(lines: Line[]) {
+  const result: { action: string; line: string; exchange: Line[] }[] = [];
+  for (const entry of lines) {
+    if (entry.dir === "in") {
+      const message = parseDaemonMessage(entry.line);
+      if (message.action !== "checkpoint") {
+        result.push({ action: message.action, line: entry.line, exchange: [] });
+        continue;
+      }
+    }
+    result.at(-1)?.exchange.push(entry);
+  }
+  return result;
+}
+
+for (const [name, lines] of transcripts) {
+  Deno.test(`kclts reproduces the child side of ${name}`, async () => {
+    const steps = actions(lines);
+    // The recorded child's explicit checkpoints, per action, in order.
+    const requested = steps.map((step) =>
+      step.exchange.filter((l) => l.dir === "out").map((l) => parseChildMessage(l.line)).filter(
+        (m) => m.action === "checkpoint",
+      )
+    );
+    let index = -1;
+    const refused: string[] = [];
+    const checkpointAll = async (
+      checkpointer: { checkpoint(s?: string, sub?: number): Promise<void> },
+      step: number,
+      skipNull: boolean,
+    ) => {
+      for (const request of requested[step] ?? []) {
+        if (request.action !== "checkpoint") continue;
+        if (skipNull && request.sequenceNumber === null) continue; // kclts sends this one itself
+        try {
+          await checkpointer.checkpoint(
+            request.sequenceNumber ?? undefined,
+            request.sequenceNumber === null ? undefined : request.subSequenceNumber ?? 0,
+          );
+        } catch (error) {
+          if (error instanceof CheckpointError) refused.push(`${error.name}/${error.attempts}`);
+          else throw error;
+        }
+      }
+    };
+    const processor: BatchProcessor = {
+      initialize() {
+        index++;
+      },
+      async processRecords({ checkpointer }) {
+        index++;
+        await checkpointAll(checkpointer, index, false);
+      },
+      async shutdownRequested({ checkpointer }) {
+        index++;
+        await checkpointAll(checkpointer, index, false);
+      },
+      async shardEnded({ checkpointer }) {
+        index++;
+        await checkpointAll(checkpointer, index, true);
+      },
+      leaseLost() {
+        index++;
+      },
+    };
+    const pipe = memoryPipe();
+    const session = run(processor, { connection: pipe.connection, statsIntervalSeconds: 0 });
+    // The daemon side: send each action, answer each checkpoint as recorded.
+    const expected: string[] = [];
+    for (const step of steps) {
+      pipe.send(step.line);
+      const noCheckpointer = step.action === "initialize" || step.action === "leaseLost";
+      for (const entry of step.exchange) {
+        // kclts refuses checkpoints itself where the daemon has no checkpointer,
+        // so those recorded exchanges do not happen on the wire.
+        if (noCheckpointer && !entry.line.includes('"status"')) continue;
+        if (entry.dir === "out") expected.push(entry.line);
+        else {
+          const before = pipe.written().length;
+          while (pipe.written().length < before + 1 && pipe.written().length < expected.length) {
+            await new Promise((resolve) => setTimeout(resolve, 1));
+          }
+          pipe.send(entry.line);
+        }
+      }
+      while (pipe.written().length < expected.length) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    }
+    pipe.end();
+    await session;
+    ok(expected.length >= 1);
+    deepStrictEqual(pipe.written(), expected);
+    for (const reason of refused) {
+      // Refusals come from the recorded daemon answers, or from kclts itself (attempts 0)
+      // for checkpoints asked where the daemon has no checkpointer.
+      ok(
+        /^(IllegalArgumentException|InvalidStateException|ShutdownException)\/[01]$/.test(reason),
+        reason,
+      );
+    }
+  });
+}
