@@ -52,9 +52,14 @@ export function javaArguments(command: DaemonCommand): string[] {
  * on (the daemon then runs its graceful shutdown: `shutdownRequested`, final
  * checkpoints, `leaseLost`); a third signal kills it.
  *
+ * The JVM exits with 128 + the signal number after a shutdown that a signal
+ * started, even when it went well; a shutdown the launcher was asked for is
+ * the expected end, so that exit counts as 0.
+ *
  * @param command What to run.
  * @param onStart Called with the daemon's process id once it runs.
- * @returns The daemon's exit code (128 + signal number if a signal ended it).
+ * @returns The daemon's exit code: 0 after a requested shutdown, else the
+ * JVM's (128 + signal number if a signal killed it).
  * @throws {Deno.errors.NotFound} If the Java executable does not exist.
  */
 export async function runDaemon(
@@ -69,8 +74,10 @@ export async function runDaemon(
   }).spawn();
   onStart?.(child.pid);
   let signals = 0;
+  let requested: Deno.Signal | undefined;
   const forward = (signal: Deno.Signal) => () => {
     signals++;
+    requested ??= signal;
     try {
       child.kill(signals >= 3 ? "SIGKILL" : signal);
     } catch {
@@ -89,6 +96,7 @@ export async function runDaemon(
   try {
     const status = await child.status;
     if (status.signal) return 128 + (SIGNAL_NUMBERS[status.signal] ?? 0);
+    if (requested && status.code === 128 + (SIGNAL_NUMBERS[requested] ?? -128)) return 0;
     return status.code;
   } finally {
     for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
