@@ -1,0 +1,325 @@
+/**
+ * End-to-end harness: local emulators, a stream with its lease table, and
+ * the real KCL daemon started by the processor's own launcher (`deno run`
+ * with the compiled binary's flags). The processors log every record as a
+ * JSON line on stderr; the daemon passes those lines through, so the test
+ * reads what was processed from the launcher's stderr.
+ *
+ * @module
+ */
+
+import {
+  createLeaseTable,
+  createStream,
+  type Emulators,
+  ensureEmulatorsInstalled,
+  ensureSylviteJar,
+  type LeaseItem,
+  listShards,
+  putRecords,
+  scanLeases,
+  seedLeases,
+  type ShardInfo,
+  startEmulators,
+  waitFor,
+} from "../../tools/emulators.ts";
+import { PERMISSION_FLAGS } from "../../src/permissions.ts";
+
+export const ROOT: string = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+export const TEMPLATE: string = `${ROOT}/processor.ts`;
+export const LOCAL_PROFILE = "properties/local.properties";
+
+/** A record a processor logged (from its JSON log line). */
+export interface Seen {
+  shardId: string;
+  sequenceNumber: string;
+  partitionKey: string;
+  value: unknown;
+  pid: number;
+}
+
+/** One put record. */
+export interface Put {
+  shardId: string;
+  sequenceNumber: string;
+  partitionKey: string;
+  value: { n: number; run: string };
+}
+
+let counter = 0;
+
+/** A unique name for a test's stream and application. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
+}
+
+/** Emulators plus helpers for one test. */
+export class World implements AsyncDisposable {
+  readonly emulators: Emulators;
+  readonly jar: string;
+  readonly launchers: Launcher[] = [];
+
+  private constructor(emulators: Emulators, jar: string) {
+    this.emulators = emulators;
+    this.jar = jar;
+  }
+
+  /** Installs what is missing, then starts the emulators. */
+  static async start(): Promise<World> {
+    await ensureEmulatorsInstalled();
+    const jar = await ensureSylviteJar();
+    const logDir = Deno.env.get("KCLTS_E2E_LOG_DIR");
+    const emulators = await startEmulators(logDir ? { logDir } : {});
+    return new World(emulators, jar);
+  }
+
+  /** Creates a stream and the application's lease table (with one lease per shard). */
+  async stream(name: string, shards: number, application: string): Promise<ShardInfo[]> {
+    await createStream(this.emulators.kinesisEndpoint, name, shards);
+    const info = await listShards(this.emulators.kinesisEndpoint, name);
+    await createLeaseTable(this.emulators.dynamoEndpoint, application);
+    await seedLeases(this.emulators.dynamoEndpoint, application, info);
+    return info;
+  }
+
+  /** Puts `count` JSON records `{ n, run }`, spread over the shards by partition key. */
+  async put(stream: string, count: number, run: string, from = 0): Promise<Put[]> {
+    const records = Array.from({ length: count }, (_, i) => ({
+      data: JSON.stringify({ n: from + i, run }),
+      partitionKey: `pk-${from + i}`,
+    }));
+    const puts: Put[] = [];
+    for (let at = 0; at < records.length; at += 250) {
+      const chunk = records.slice(at, at + 250);
+      const results = await putRecords(this.emulators.kinesisEndpoint, stream, chunk);
+      results.forEach((result, i) =>
+        puts.push({
+          shardId: result.shardId,
+          sequenceNumber: result.sequenceNumber,
+          partitionKey: chunk[i]!.partitionKey,
+          value: JSON.parse(chunk[i]!.data),
+        })
+      );
+    }
+    return puts;
+  }
+
+  /** The lease table's items. */
+  leases(application: string): Promise<LeaseItem[]> {
+    return scanLeases(this.emulators.dynamoEndpoint, application);
+  }
+
+  /** Starts a launcher; it is stopped (SIGKILL) when the world is disposed. */
+  launch(options: LaunchOptions): Launcher {
+    const launcher = new Launcher(this, options);
+    this.launchers.push(launcher);
+    return launcher;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    for (const launcher of this.launchers) await launcher.kill();
+    await this.emulators.stop();
+  }
+}
+
+/** How to start a launcher. */
+export interface LaunchOptions {
+  stream: string;
+  application: string;
+  workerId: string;
+  /** The processor file. @default {the template} */
+  processor?: string;
+  /** Extra environment (e.g. CHECKPOINT_FREQ_SECONDS). */
+  env?: Record<string, string>;
+  /** Extra launcher arguments (--key=value). */
+  args?: string[];
+}
+
+/** A running `processor launch`. */
+export class Launcher {
+  readonly process: Deno.ChildProcess;
+  readonly seen: Seen[] = [];
+  readonly lines: string[] = [];
+  readonly exited: Promise<number>;
+  readonly #pump: Promise<void>;
+
+  constructor(world: World, options: LaunchOptions) {
+    const processor = options.processor ?? TEMPLATE;
+    this.process = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        ...PERMISSION_FLAGS,
+        processor,
+        "launch",
+        `--config=${LOCAL_PROFILE}`,
+        ...(options.args ?? []),
+      ],
+      cwd: ROOT,
+      env: {
+        ...world.emulators.daemonEnv,
+        STREAM_NAME: options.stream,
+        APPLICATION_NAME: options.application,
+        WORKER_ID: options.workerId,
+        KINESIS_ENDPOINT: world.emulators.kinesisEndpoint,
+        DYNAMODB_ENDPOINT: world.emulators.dynamoEndpoint,
+        KCLTS_JAR: world.jar,
+        KCLTS_LOG_FORMAT: "json",
+        KCLTS_LOG_LEVEL: "debug",
+        KCLTS_STOP_TIMEOUT_SECONDS: "20",
+        DENO_NO_UPDATE_CHECK: "1",
+        ...options.env,
+      },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#pump = Promise.all([this.#read(this.process.stderr), this.#read(this.process.stdout)])
+      .then(() => {});
+    this.exited = this.process.status.then(async (status) => {
+      await this.#pump;
+      return status.code;
+    });
+  }
+
+  async #read(stream: ReadableStream<Uint8Array>): Promise<void> {
+    let buffer = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      buffer += chunk;
+      let at;
+      while ((at = buffer.indexOf("\n")) >= 0) {
+        this.#line(buffer.slice(0, at));
+        buffer = buffer.slice(at + 1);
+      }
+    }
+    if (buffer) this.#line(buffer);
+  }
+
+  #line(line: string): void {
+    this.lines.push(line);
+    if (Deno.env.get("KCLTS_E2E_VERBOSE")) {
+      Deno.stderr.writeSync(new TextEncoder().encode(line + "\n"));
+    }
+    if (!line.startsWith('{"@timestamp"')) return;
+    try {
+      const record = JSON.parse(line);
+      const p = record.properties ?? {};
+      if (record.logger === "processor" && typeof p.sequenceNumber === "string" && "value" in p) {
+        this.seen.push({
+          shardId: p.shardId,
+          sequenceNumber: p.sequenceNumber,
+          partitionKey: p.partitionKey,
+          value: p.value,
+          pid: p.pid ?? 0,
+        });
+      }
+    } catch {
+      // not one of ours
+    }
+  }
+
+  /** Log records of the children (JSON lines), parsed. */
+  logs(): {
+    logger: string;
+    level: string;
+    message: string;
+    properties: Record<string, unknown>;
+  }[] {
+    return this.lines.filter((l) => l.startsWith('{"@timestamp"')).flatMap((l) => {
+      try {
+        return [JSON.parse(l)];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /** The Java daemon's process id (the launcher's child). */
+  async javaPid(): Promise<number> {
+    return await waitFor(() => this.#findJava(), 30_000, {
+      message: "the launcher did not start java",
+    });
+  }
+
+  async #findJava(): Promise<number | undefined> {
+    try {
+      for await (const task of Deno.readDir(`/proc/${this.process.pid}/task`)) {
+        const children = (await Deno.readTextFile(
+          `/proc/${this.process.pid}/task/${task.name}/children`,
+        ).catch(() => "")).trim();
+        for (const pid of children.split(/\s+/).filter(Boolean).map(Number)) {
+          const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "");
+          if (cmdline.includes("sylvite.jar")) return pid;
+        }
+      }
+    } catch {
+      // the launcher is gone
+    }
+    return undefined;
+  }
+
+  /** Sends a signal to the launcher. */
+  signal(signal: Deno.Signal): void {
+    try {
+      this.process.kill(signal);
+    } catch {
+      // gone
+    }
+  }
+
+  /** Kills the launcher's whole tree (java and its children) and waits. */
+  async kill(): Promise<void> {
+    const java = await this.#findJava();
+    if (java) {
+      try {
+        Deno.kill(java, "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+    this.signal("SIGKILL");
+    await this.exited.catch(() => {});
+  }
+}
+
+/** Waits until `check` holds, polling; fails with `message` after `timeoutMs`. */
+export async function until<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs: number,
+  message: string,
+): Promise<T> {
+  return await waitFor(async () => (await check()) || undefined, timeoutMs, {
+    intervalMs: 250,
+    message,
+  }) as T;
+}
+
+/** Counts how often each put record was seen; the keys are `shard/sequence`. */
+export function tally(puts: readonly Put[], seen: readonly Seen[]): {
+  missing: Put[];
+  duplicates: number;
+  wrongContent: number;
+  unexpected: number;
+} {
+  const counts = new Map<string, number>();
+  const expected = new Map(puts.map((p) => [`${p.shardId}/${p.sequenceNumber}`, p]));
+  let wrongContent = 0;
+  let unexpected = 0;
+  for (const record of seen) {
+    const key = `${record.shardId}/${record.sequenceNumber}`;
+    const put = expected.get(key);
+    if (!put) {
+      unexpected++;
+      continue;
+    }
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+    if (
+      JSON.stringify(record.value) !== JSON.stringify(put.value) ||
+      record.partitionKey !== put.partitionKey
+    ) {
+      wrongContent++;
+    }
+  }
+  const missing = puts.filter((p) => !counts.has(`${p.shardId}/${p.sequenceNumber}`));
+  const duplicates = [...counts.values()].reduce((a, c) => a + (c - 1), 0);
+  return { missing, duplicates, wrongContent, unexpected };
+}
