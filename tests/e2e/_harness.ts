@@ -48,6 +48,11 @@ export interface Put {
 
 let counter = 0;
 
+/** Writes a line of figures to stderr (deno test shows it with the test's output). */
+export function report(text: string): void {
+  Deno.stderr.writeSync(new TextEncoder().encode(text + "\n"));
+}
+
 /** A unique name for a test's stream and application. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`;

@@ -1,5 +1,5 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
-import { tally, uniqueName, until, World } from "./_harness.ts";
+import { report, tally, uniqueName, until, World } from "./_harness.ts";
 
 Deno.test("e2e: 1,000 records over 4 shards are each processed once, and every lease is checkpointed at its last record", async () => {
   await using world = await World.start();
@@ -39,7 +39,7 @@ Deno.test("e2e: 1,000 records over 4 shards are each processed once, and every l
     { missing: 0, duplicates: 0, wrongContent: 0, unexpected: 0 },
   );
   strictEqual(leases.length, 4);
-  console.error(
+  report(
     `e2e 1: put ${puts.length}, seen ${launcher.seen.length}, lost ${result.missing.length}, duplicated ${result.duplicates}`,
   );
   launcher.signal("SIGTERM");
