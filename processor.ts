@@ -68,6 +68,7 @@ class JsonRecordProcessor extends RecordProcessor {
   override async processRecords(input: ProcessRecordsInput): Promise<void> {
     await super.processRecords(input);
     const last = input.records.at(-1);
+    if (!last) return; // an empty batch: the stream is quiet
     log.info(
       "Processed {count} records ({total} so far, {bytes} bytes) up to {last}, {behind} ms behind",
       {
@@ -75,7 +76,7 @@ class JsonRecordProcessor extends RecordProcessor {
         count: input.records.length,
         total: this.#records,
         bytes: this.#bytes,
-        last: last?.sequenceNumber ?? "-",
+        last: last.sequenceNumber,
         behind: input.millisBehindLatest ?? "?",
       },
     );

@@ -341,6 +341,9 @@ async function spawnEmulator(
     stdin: "null",
     stdout: logged ? "piped" : "null",
     stderr: logged ? "piped" : "null",
+    // Its own session: a Ctrl+C in the terminal must not kill the emulators before the daemon
+    // has shut down gracefully (its last checkpoints go to DynamoDB). stop() ends them.
+    detached: true,
   }).spawn();
   liveChildren.add(child);
   installUnloadHook();
