@@ -8,7 +8,10 @@
 
 import { parseDaemonMessage, serializeChildMessage } from "../protocol/codec.ts";
 import type { ChildMessage, DaemonMessage, Dialect } from "../protocol/types.ts";
-import { LineReader } from "./line_reader.ts";
+import { type ChunkSource, LineReader, streamSource } from "./line_reader.ts";
+
+/** Where the connection writes bytes: each call is one whole message. */
+export type ByteSink = (bytes: Uint8Array) => void | Promise<void>;
 
 /** Where a traced line went: `"in"` from the daemon, `"out"` to it. */
 export type TraceDirection = "in" | "out";
@@ -49,7 +52,8 @@ type Item = { message: DaemonMessage } | { error: unknown } | null;
 class StreamConnection implements Connection {
   dialect: Dialect = "v2";
   readonly #reader: LineReader;
-  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #sink: ByteSink;
+  readonly #closeOutput: () => Promise<void>;
   readonly #encoder = new TextEncoder();
   readonly #trace: TraceFunction | undefined;
   readonly #ended = new AbortController();
@@ -59,12 +63,14 @@ class StreamConnection implements Connection {
   #closed = false;
 
   constructor(
-    input: ReadableStream<Uint8Array>,
-    output: WritableStream<Uint8Array>,
+    input: ChunkSource,
+    sink: ByteSink,
+    closeOutput: () => Promise<void>,
     options: ConnectOptions,
   ) {
     this.#reader = new LineReader(input);
-    this.#writer = output.getWriter();
+    this.#sink = sink;
+    this.#closeOutput = closeOutput;
     this.#trace = options.trace;
     this.#pump = this.#run();
   }
@@ -141,16 +147,18 @@ class StreamConnection implements Connection {
   async write(message: ChildMessage): Promise<void> {
     const line = serializeChildMessage(message, { dialect: this.dialect });
     this.#trace?.("out", line);
-    await this.#writer.write(this.#encoder.encode(line + "\n"));
+    await this.#sink(this.#encoder.encode(line + "\n"));
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    const cancellable = this.#reader.cancellable;
     await this.#reader.cancel();
     this.#drained?.();
-    await this.#pump;
-    await this.#writer.close().catch(() => {});
+    // A read of stdin cannot be stopped; the process exits after this anyway.
+    if (cancellable) await this.#pump;
+    await this.#closeOutput().catch(() => {});
   }
 }
 
@@ -187,5 +195,28 @@ export function connectStreams(
   output: WritableStream<Uint8Array>,
   options: ConnectOptions = {},
 ): Connection {
-  return new StreamConnection(input, output, options);
+  const writer = output.getWriter();
+  return new StreamConnection(
+    streamSource(input),
+    (bytes) => writer.write(bytes),
+    () => writer.close(),
+    options,
+  );
+}
+
+/**
+ * Connects over a chunk source and a byte sink, without Web Streams (used
+ * by {@linkcode connectStdio}).
+ *
+ * @param input Where the daemon's bytes come from.
+ * @param sink Writes one message's bytes.
+ * @param options Tracing.
+ * @returns The connection.
+ */
+export function connectSource(
+  input: ChunkSource,
+  sink: ByteSink,
+  options: ConnectOptions = {},
+): Connection {
+  return new StreamConnection(input, sink, () => Promise.resolve(), options);
 }

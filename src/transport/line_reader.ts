@@ -10,6 +10,36 @@ const LF = 10;
 const CR = 13;
 
 /**
+ * Where a {@linkcode LineReader} gets bytes: `next()` returns the next chunk,
+ * or `null` at the end; `cancel()`, if present, stops a pending `next()`.
+ * A `ReadableStream` is turned into one; `connectStdio` reads stdin directly
+ * (Web Streams cost a few milliseconds to set up, per shard process).
+ */
+export interface ChunkSource {
+  /** The next chunk of bytes, or `null` at the end of the input. */
+  next(): Promise<Uint8Array | null>;
+  /** Stops reading; a pending `next()` then resolves to `null`. */
+  cancel?(): Promise<void>;
+}
+
+/**
+ * Makes a {@linkcode ChunkSource} of a byte stream.
+ *
+ * @param stream The stream.
+ * @returns The source.
+ */
+export function streamSource(stream: ReadableStream<Uint8Array>): ChunkSource {
+  const reader = stream.getReader();
+  return {
+    next: async () => {
+      const result = await reader.read();
+      return result.done ? null : result.value;
+    },
+    cancel: () => reader.cancel().catch(() => {}),
+  };
+}
+
+/**
  * Reads UTF-8 lines from a byte stream. Accepts `\n` and `\r\n` terminators;
  * a final line without a terminator is returned at end of stream.
  *
@@ -31,7 +61,7 @@ const CR = 13;
  * ```
  */
 export class LineReader {
-  #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #source: ChunkSource;
   #decoder = new TextDecoder();
   /** Bytes of the current line that arrived in earlier chunks. */
   #pending: Uint8Array[] = [];
@@ -43,12 +73,19 @@ export class LineReader {
   #cancelled = false;
 
   /**
-   * Reads lines from a byte stream.
+   * Reads lines from a byte stream or another chunk source.
    *
-   * @param stream The byte stream to read, e.g. `Deno.stdin.readable`.
+   * @param source The bytes, e.g. `Deno.stdin.readable`.
    */
-  constructor(stream: ReadableStream<Uint8Array>) {
-    this.#reader = stream.getReader();
+  constructor(source: ReadableStream<Uint8Array> | ChunkSource) {
+    this.#source = typeof (source as ChunkSource).next === "function"
+      ? source as ChunkSource
+      : streamSource(source as ReadableStream<Uint8Array>);
+  }
+
+  /** Whether {@linkcode cancel} can stop a pending read. */
+  get cancellable(): boolean {
+    return this.#source.cancel !== undefined;
   }
 
   /**
@@ -72,9 +109,9 @@ export class LineReader {
         this.#offset = chunk.length;
       }
       if (this.#done) return null;
-      const result = await this.#reader.read();
+      const received = await this.#source.next();
       if (this.#cancelled) return null;
-      if (result.done) {
+      if (received === null) {
         this.#done = true;
         if (this.#pendingLength === 0) {
           this.#pending = [];
@@ -82,7 +119,7 @@ export class LineReader {
         }
         return this.#finish(new Uint8Array(0));
       }
-      this.#chunk = result.value;
+      this.#chunk = received;
       this.#offset = 0;
     }
   }
@@ -111,6 +148,6 @@ export class LineReader {
   async cancel(): Promise<void> {
     this.#done = true;
     this.#cancelled = true;
-    await this.#reader.cancel().catch(() => {});
+    await this.#source.cancel?.();
   }
 }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type Connection, type ConnectOptions, connectStreams } from "./connection.ts";
+import { type Connection, type ConnectOptions, connectSource } from "./connection.ts";
 
 /**
  * Connects to the daemon that spawned this process: its messages arrive on
@@ -22,14 +22,22 @@ import { type Connection, type ConnectOptions, connectStreams } from "./connecti
  * ```
  */
 export function connectStdio(options: ConnectOptions = {}): Connection {
+  // No Web Streams here: setting them up costs milliseconds of start-up, and
+  // each shard has its own process. Reads go through one reused buffer (a
+  // pipe hands over at most 64 KiB at a time); each chunk is copied out.
+  const buffer = new Uint8Array(64 * 1024);
+  const input = {
+    next: async () => {
+      const n = await Deno.stdin.read(buffer);
+      return n === null ? null : buffer.slice(0, n);
+    },
+  };
   // Writes are synchronous: a message is small and the daemon reads it at once
   // (it only ever waits for our answer), and it saves a round trip through the
   // event loop for each status and checkpoint.
-  const stdout = new WritableStream<Uint8Array>({
-    write(chunk) {
-      let rest = chunk;
-      while (rest.length > 0) rest = rest.subarray(Deno.stdout.writeSync(rest));
-    },
-  });
-  return connectStreams(Deno.stdin.readable, stdout, options);
+  const write = (bytes: Uint8Array) => {
+    let rest = bytes;
+    while (rest.length > 0) rest = rest.subarray(Deno.stdout.writeSync(rest));
+  };
+  return connectSource(input, write, options);
 }
