@@ -1,5 +1,5 @@
 /**
- * The Deno permission flags a processor program runs with: baked into the
+ * The Deno flags (permissions and V8 settings) a processor program runs with: baked into the
  * binary by `deno task compile`, and given to `deno run` in development (the
  * launcher's `executableName`, the tests). A test keeps deno.json's `compile`
  * task equal to this list.
@@ -13,6 +13,10 @@
  *   usually send records somewhere.
  * - `--allow-sys=hostname`: the default `workerId`.
  * - `--no-prompt`: never ask on a terminal (stdin carries the protocol).
+ * - `--v8-flags=--max-semi-space-size=2`: a 2 MiB young generation instead of
+ *   up to 16 MiB. Batches are short-lived garbage, and there is one process
+ *   per shard: this saves about 10 MiB per process at no measurable cost in
+ *   throughput (`deno task bench`).
  *
  * @module
  */
@@ -25,4 +29,5 @@ export const PERMISSION_FLAGS: readonly string[] = [
   "--allow-net",
   "--allow-sys=hostname",
   "--no-prompt",
+  "--v8-flags=--max-semi-space-size=2",
 ];

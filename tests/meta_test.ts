@@ -16,7 +16,8 @@ Deno.test("the compile tool and the processor task use exactly the launcher's pe
   for (const task of ["processor"]) {
     const words: string[] = config.tasks[task].split(/\s+/);
     const flags = words.filter((w) =>
-      w.startsWith("--allow") || w.startsWith("--deny") || w === "--no-prompt"
+      w.startsWith("--allow") || w.startsWith("--deny") || w === "--no-prompt" ||
+      w.startsWith("--v8-flags")
     );
     deepStrictEqual(flags, [...PERMISSION_FLAGS], task);
     ok(words.includes("processor.ts"), task);

@@ -138,6 +138,13 @@ export interface LaunchOptions {
   env?: Record<string, string>;
   /** Extra launcher arguments (--key=value). */
   args?: string[];
+  /**
+   * A container-equivalent run: the launcher gets exactly this environment
+   * (nothing of the host's, none of the harness's defaults) and exactly these
+   * arguments after the processor file (e.g. `["launch", "--config=..."]`);
+   * `env` and `args` above are then ignored.
+   */
+  exact?: { env: Record<string, string>; args: string[] };
 }
 
 /** A running `processor launch`. */
@@ -150,17 +157,17 @@ export class Launcher {
 
   constructor(world: World, options: LaunchOptions) {
     const processor = options.processor ?? TEMPLATE;
+    const exact = options.exact;
     this.process = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
         ...PERMISSION_FLAGS,
         processor,
-        "launch",
-        `--config=${LOCAL_PROFILE}`,
-        ...(options.args ?? []),
+        ...(exact ? exact.args : ["launch", `--config=${LOCAL_PROFILE}`, ...(options.args ?? [])]),
       ],
       cwd: ROOT,
-      env: {
+      clearEnv: exact !== undefined,
+      env: exact ? exact.env : {
         ...world.emulators.daemonEnv,
         STREAM_NAME: options.stream,
         APPLICATION_NAME: options.application,
