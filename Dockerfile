@@ -2,8 +2,7 @@
 #
 #   docker build -t my-consumer .                                   # processor.ts
 #   docker build -t my-consumer --build-arg PROCESSOR=src/orders.ts .
-#   docker run --rm -e STREAM_NAME=orders -e APPLICATION_NAME=orders-consumer \
-#     -e AWS_REGION=eu-west-1 my-consumer
+#   docker run --rm -e STREAM_NAME=orders -e AWS_REGION=eu-west-1 my-consumer
 #
 # The entrypoint is the processor binary's launcher (`processor launch`): it
 # starts the KCL MultiLangDaemon (java -jar sylvite.jar), which runs the same
@@ -14,7 +13,8 @@
 #
 # Environment (nothing is required at build time; no credentials are baked in):
 #   STREAM_NAME or STREAM_ARN   the stream (required)
-#   APPLICATION_NAME            the KCL application = the DynamoDB lease table (required)
+#   APPLICATION_NAME            the KCL application = the DynamoDB lease table
+#                               (default: <stream>-consumer; set it when two applications read one stream)
 #   AWS_REGION                  the region (required; AWS_DEFAULT_REGION also works)
 #   INITIAL_POSITION            TRIM_HORIZON (default), LATEST, or a date (AT_TIMESTAMP)
 #   WORKER_ID                   default: the container's host name

@@ -136,8 +136,8 @@ Deno.test("resolveConfig() rejects missing, unknown, mistyped and injected setti
       /The stream is required: set STREAM_NAME/,
     ],
     [
-      "no application",
-      { env: { STREAM_NAME: "s", AWS_REGION: "r" } },
+      "no application and no stream",
+      { env: { AWS_REGION: "r" } },
       /applicationName is required/,
     ],
     [
@@ -202,6 +202,22 @@ Deno.test("resolveConfig() rejects missing, unknown, mistyped and injected setti
       );
     });
   }
+});
+
+Deno.test("resolveConfig() names the application after the stream when APPLICATION_NAME is missing", () => {
+  const config = resolveConfig(input({ env: { STREAM_NAME: "orders", AWS_REGION: "eu-west-1" } }));
+  deepStrictEqual(config.errors, []);
+  strictEqual(config.properties.get("applicationName"), "orders-consumer");
+  ok(
+    config.warnings.some((w) => w.includes('APPLICATION_NAME is not set: using "orders-consumer"')),
+  );
+  const byArn = resolveConfig(input({
+    env: {
+      STREAM_ARN: "arn:aws:kinesis:eu-west-1:123456789012:stream/clicks",
+      AWS_REGION: "eu-west-1",
+    },
+  }));
+  strictEqual(byArn.properties.get("applicationName"), "clicks-consumer");
 });
 
 Deno.test("resolveConfig() warns when executableName points elsewhere", () => {

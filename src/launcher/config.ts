@@ -159,6 +159,17 @@ export function resolveConfig(input: ConfigInput): EffectiveConfig {
   }
   for (const [key, value] of input.overrides) set(key, value, `--${key}`);
 
+  if (!properties.get("applicationName")) {
+    const stream = properties.get("streamName") ??
+      properties.get("streamArn")?.slice(properties.get("streamArn")!.indexOf("/") + 1);
+    if (stream) {
+      set("applicationName", `${stream}-consumer`, 'launcher: the stream name + "-consumer"');
+      warnings.push(
+        `APPLICATION_NAME is not set: using "${stream}-consumer" (it names the lease table); ` +
+          "set it so that two applications reading one stream never share their leases",
+      );
+    }
+  }
   if (!properties.has("executableName")) {
     set("executableName", input.executableName, "launcher: this program in child mode");
   } else if (properties.get("executableName") !== input.executableName) {
@@ -229,6 +240,7 @@ function check(
   const from = (key: string) => `${key} (from ${sources.get(key)})`;
   if (!properties.get("applicationName")) {
     errors.push("applicationName is required: set APPLICATION_NAME (it names the lease table)");
+    // (only reached without a stream, whose name would give a default)
   }
   if (!properties.get("streamName") && !properties.get("streamArn")) {
     errors.push("The stream is required: set STREAM_NAME (or STREAM_ARN)");

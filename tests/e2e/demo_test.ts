@@ -16,6 +16,7 @@ Deno.test("e2e: deno task demo runs the pipeline, and SIGINT (Ctrl+C) stops ever
     ...await running("kinesis-mock.mjs"),
     ...await running("dynalite.mjs"),
     ...await running("sylvite.jar"),
+    ...await running("processor.ts"),
   ];
   const demo = new Deno.Command(Deno.execPath(), {
     args: ["task", "demo"],
