@@ -2,7 +2,7 @@
  * A fake KCL MultiLangDaemon for whole-process benchmarks.
  *
  * It spawns a record-processor child with piped STDIN/STDOUT/STDERR and drives it the way the real
- * KCL 2.x/3.x daemon does (see `/work/shared/docs/protocol.md` §1-§5): `initialize`, then one
+ * KCL 2.x/3.x daemon does (see the protocol notes in the README and src/protocol/): `initialize`, then one
  * `processRecords` line per batch, answering every `checkpoint` request, then `shardEnded`, then
  * STDIN EOF. It is stricter than the real daemon: anything the daemon would merely log and skip
  * (non-protocol output, unknown fields) and anything that would make it exit is a
@@ -14,7 +14,8 @@
  * @module
  */
 
-const LF = 10;
+import { LineReader } from "../src/transport/line_reader.ts";
+
 const encoder = new TextEncoder();
 
 /** Shape of one benchmark workload. */
@@ -231,71 +232,6 @@ export function prepareScenario(scenario: Scenario): PreparedScenario {
 // Child I/O
 // ---------------------------------------------------------------------------------------------
 
-/** Splits the child's STDOUT into lines; chunks are joined once per line (no quadratic work). */
-class LineSource {
-  #reader: ReadableStreamDefaultReader<Uint8Array>;
-  #decoder = new TextDecoder();
-  #pending: Uint8Array[] = [];
-  #pendingLength = 0;
-  #chunk: Uint8Array = new Uint8Array(0);
-  #offset = 0;
-  #done = false;
-
-  constructor(stream: ReadableStream<Uint8Array>) {
-    this.#reader = stream.getReader();
-  }
-
-  /** The next line without its terminator (`\n` or `\r\n`), or `null` at EOF. */
-  async next(): Promise<string | null> {
-    while (true) {
-      if (this.#offset < this.#chunk.length) {
-        const end = this.#chunk.indexOf(LF, this.#offset);
-        if (end !== -1) {
-          const part = this.#chunk.subarray(this.#offset, end);
-          this.#offset = end + 1;
-          return this.#finish(part);
-        }
-        const rest = this.#chunk.subarray(this.#offset);
-        this.#pending.push(rest);
-        this.#pendingLength += rest.length;
-        this.#offset = this.#chunk.length;
-      }
-      if (this.#done) return null;
-      const { value, done } = await this.#reader.read();
-      if (done) {
-        this.#done = true;
-        if (this.#pendingLength === 0) return null;
-        return this.#finish(new Uint8Array(0));
-      }
-      this.#chunk = value;
-      this.#offset = 0;
-    }
-  }
-
-  /** Stops reading and releases the stream. */
-  async cancel(): Promise<void> {
-    this.#done = true;
-    await this.#reader.cancel().catch(() => {});
-  }
-
-  #finish(tail: Uint8Array): string {
-    let bytes = tail;
-    if (this.#pendingLength > 0) {
-      bytes = new Uint8Array(this.#pendingLength + tail.length);
-      let at = 0;
-      for (const part of this.#pending) {
-        bytes.set(part, at);
-        at += part.length;
-      }
-      bytes.set(tail, at);
-      this.#pending = [];
-      this.#pendingLength = 0;
-    }
-    const text = this.#decoder.decode(bytes);
-    return text.endsWith("\r") ? text.slice(0, -1) : text;
-  }
-}
-
 /** Drains the child's STDERR continuously, keeping about the last `limit` bytes. */
 class StderrTail {
   #chunks: Uint8Array[] = [];
@@ -372,7 +308,7 @@ class Session {
   readonly child: Deno.ChildProcess;
   readonly pid: number;
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
-  readonly #lines: LineSource;
+  readonly #lines: LineReader;
   readonly #stderr: StderrTail;
   readonly #prepared: PreparedScenario | null;
   readonly #requireCheckpoints: boolean;
@@ -409,7 +345,7 @@ class Session {
     this.child = new Deno.Command(program, commandOptions).spawn();
     this.pid = this.child.pid;
     this.#writer = this.child.stdin.getWriter();
-    this.#lines = new LineSource(this.child.stdout);
+    this.#lines = new LineReader(this.child.stdout);
     this.#stderr = new StderrTail(this.child.stderr);
     const { promise, resolve } = Promise.withResolvers<typeof EXPIRED>();
     this.#expired = promise;

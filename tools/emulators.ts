@@ -235,6 +235,39 @@ export async function ensureSylviteJar(): Promise<string> {
 // Emulator processes
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * The environment of kinesis-mock as kclts runs it (tests, demo, the emulator image): in memory,
+ * region `us-east-1`, quiet logs, and 50 ms stream transitions (create, split, ...).
+ *
+ * @param plainPort Its plain (HTTP/1.1 and h2c) port.
+ * @param tlsPort Its TLS port (required by kinesis-mock, unused here).
+ * @param certPath Its certificate (`node_modules/kinesis-local/server.json`).
+ * @returns The variables.
+ */
+export function kinesisMockEnvironment(
+  plainPort: number,
+  tlsPort: number,
+  certPath: string,
+): Record<string, string> {
+  return {
+    KINESIS_MOCK_PLAIN_PORT: String(plainPort),
+    KINESIS_MOCK_TLS_PORT: String(tlsPort),
+    KINESIS_MOCK_CERT_PATH: certPath,
+    AWS_REGION: EMULATOR_REGION,
+    SHOULD_PERSIST_DATA: "false",
+    LOAD_DATA_IF_EXISTS: "false",
+    LOG_LEVEL: "WARN",
+    ROOT_LOG_LEVEL: "ERROR",
+    CREATE_STREAM_DURATION: "50ms",
+    DELETE_STREAM_DURATION: "50ms",
+    SPLIT_SHARD_DURATION: "50ms",
+    MERGE_SHARDS_DURATION: "50ms",
+    UPDATE_SHARD_COUNT_DURATION: "50ms",
+    REGISTER_STREAM_CONSUMER_DURATION: "50ms",
+    DEREGISTER_STREAM_CONSUMER_DURATION: "50ms",
+  };
+}
+
 /** Options of {@linkcode startEmulators}. */
 export interface StartEmulatorsOptions {
   /** Plain-HTTP port of kinesis-mock (HTTP/1.1 and h2c). @default {a free port} */
@@ -454,21 +487,7 @@ export async function startEmulators(options: StartEmulatorsOptions = {}): Promi
   try {
     processes.push(
       await spawnEmulator("kinesis-mock", runtime, KINESIS_MOCK_SCRIPT, [], {
-        KINESIS_MOCK_PLAIN_PORT: String(kinesisPort),
-        KINESIS_MOCK_TLS_PORT: String(kinesisTlsPort),
-        KINESIS_MOCK_CERT_PATH: KINESIS_MOCK_CERT,
-        AWS_REGION: EMULATOR_REGION,
-        SHOULD_PERSIST_DATA: "false",
-        LOAD_DATA_IF_EXISTS: "false",
-        LOG_LEVEL: "WARN",
-        ROOT_LOG_LEVEL: "ERROR",
-        CREATE_STREAM_DURATION: "50ms",
-        DELETE_STREAM_DURATION: "50ms",
-        SPLIT_SHARD_DURATION: "50ms",
-        MERGE_SHARDS_DURATION: "50ms",
-        UPDATE_SHARD_COUNT_DURATION: "50ms",
-        REGISTER_STREAM_CONSUMER_DURATION: "50ms",
-        DEREGISTER_STREAM_CONSUMER_DURATION: "50ms",
+        ...kinesisMockEnvironment(kinesisPort, kinesisTlsPort, KINESIS_MOCK_CERT),
       }, logDir),
     );
     processes.push(
