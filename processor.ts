@@ -83,10 +83,22 @@ class JsonRecordProcessor extends RecordProcessor {
   }
 }
 
+/** A whole number >= 0 from the environment, or `fallback`; anything else stops the program. */
+function envCount(name: string, fallback: number): number {
+  const raw = Deno.env.get(name)?.trim();
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^[0-9]+$/.test(raw)) {
+    // deno-lint-ignore no-console
+    console.error(`${name} must be a whole number >= 0: got "${raw}"`);
+    Deno.exit(2);
+  }
+  return Number(raw);
+}
+
 await start(
   new JsonRecordProcessor({
     // Both rules combine; 0 turns one off. kclpy's names and defaults.
-    checkpointFreqSeconds: Number(Deno.env.get("CHECKPOINT_FREQ_SECONDS") ?? 60),
-    recordsPerCheckpoint: Number(Deno.env.get("RECORDS_PER_CHECKPOINT") ?? 0),
+    checkpointFreqSeconds: envCount("CHECKPOINT_FREQ_SECONDS", 60),
+    recordsPerCheckpoint: envCount("RECORDS_PER_CHECKPOINT", 0),
   }),
 );

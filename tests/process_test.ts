@@ -181,6 +181,14 @@ Deno.test("a bad KCLTS_LOG_LEVEL stops the processor with a clear message", asyn
   );
 });
 
+Deno.test("the template rejects a bad checkpoint setting with a clear message", async () => {
+  const { code, stderr } = await converse(TEMPLATE, [INITIALIZE], {
+    env: { RECORDS_PER_CHECKPOINT: "ten" },
+  });
+  strictEqual(code, 2);
+  ok(stderr.includes('RECORDS_PER_CHECKPOINT must be a whole number >= 0: got "ten"'), stderr);
+});
+
 Deno.test("--help and --version describe the program", async () => {
   for (const [flag, expected] of [["--help", "Usage:"], ["--version", "(kclts "]]) {
     const [cmd, ...args] = denoRun(TEMPLATE);
