@@ -324,7 +324,9 @@ const AWS_SDK = [
   "AWS_PROFILE",
 ];
 const templateEnv = [
-  ...Deno.readTextFileSync(`${ROOT}/processor.ts`).matchAll(/Deno\.env\.get\("([A-Z0-9_]+)"\)/g),
+  ...Deno.readTextFileSync(`${ROOT}/processor.ts`).matchAll(
+    /(?:Deno\.env\.get|envCount)\("([A-Z0-9_]+)"/g,
+  ),
 ].map((m) => m[1]!);
 
 function accepted(name: string): boolean {
