@@ -151,6 +151,12 @@ class Session {
         if (outcome === "ended") await handling;
         if (this.#fatal) throw this.#fatal;
       }
+      if (this.#connection.truncated > 0) {
+        this.#log.warn(
+          "The daemon's input ended in the middle of a line ({length} characters): it stopped while writing",
+          { length: this.#connection.truncated },
+        );
+      }
       this.#checkpointer.end(
         new CheckpointError("ShutdownException", {
           sequenceNumber: null,

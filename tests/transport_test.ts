@@ -76,6 +76,17 @@ Deno.test("connectStreams() skips blank lines and reports the end of input", asy
   await connection.close();
 });
 
+Deno.test("connectStreams() treats an unfinished last line as the end of input, not a bad message", async () => {
+  const connection = connectStreams(
+    bytes(INITIALIZE + "\n", '{"action":"processRec'),
+    new WritableStream(),
+  );
+  strictEqual((await connection.read())?.action, "initialize");
+  strictEqual(await connection.read(), null);
+  strictEqual(connection.truncated, '{"action":"processRec'.length);
+  await connection.close();
+});
+
 Deno.test("connectStreams() turns a bad line into a ProtocolError", async () => {
   const connection = connectStreams(bytes("hello\n"), new WritableStream());
   await rejects(connection.read(), (error: unknown) => {

@@ -43,6 +43,12 @@ export interface Connection {
   dialect: Dialect;
   /** Aborted when the daemon's stream ends (the daemon closed stdin or died). */
   readonly ended: AbortSignal;
+  /**
+   * The length of an unfinished last line, when the input ended in the middle
+   * of one (the daemon died while writing); 0 otherwise. Such a line is not
+   * parsed: the input simply ended.
+   */
+  readonly truncated: number;
   /** Stops reading and closes the output. */
   close(): Promise<void>;
 }
@@ -61,6 +67,7 @@ class StreamConnection implements Connection {
   #waiter: ((item: Item) => void) | null = null;
   #pump: Promise<void>;
   #closed = false;
+  #truncated = 0;
 
   constructor(
     input: ChunkSource,
@@ -79,6 +86,10 @@ class StreamConnection implements Connection {
     return this.#ended.signal;
   }
 
+  get truncated(): number {
+    return this.#truncated;
+  }
+
   /**
    * Reads lines ahead of the session. The daemon sends nothing while it waits
    * for a status except checkpoint replies, so the queue stays tiny.
@@ -89,6 +100,10 @@ class StreamConnection implements Connection {
       try {
         const line = await this.#reader.next();
         if (line === null) {
+          item = null;
+        } else if (this.#reader.endedMidLine) {
+          // The daemon stopped while writing this line: it is the end, not a bad message.
+          this.#truncated = line.length;
           item = null;
         } else {
           if (line.trim() === "") continue;

@@ -71,6 +71,7 @@ export class LineReader {
   #offset = 0;
   #done = false;
   #cancelled = false;
+  #unterminated = false;
 
   /**
    * Reads lines from a byte stream or another chunk source.
@@ -81,6 +82,14 @@ export class LineReader {
     this.#source = typeof (source as ChunkSource).next === "function"
       ? source as ChunkSource
       : streamSource(source as ReadableStream<Uint8Array>);
+  }
+
+  /**
+   * `true` once the stream ended in the middle of a line: the last line
+   * returned had no terminator (a writer that stopped mid-line).
+   */
+  get endedMidLine(): boolean {
+    return this.#unterminated;
   }
 
   /** Whether {@linkcode cancel} can stop a pending read. */
@@ -117,6 +126,7 @@ export class LineReader {
           this.#pending = [];
           return null;
         }
+        this.#unterminated = true;
         return this.#finish(new Uint8Array(0));
       }
       this.#chunk = received;
