@@ -9,6 +9,7 @@
 import { parseArgs } from "node:util";
 import type { ProgramInfo } from "./start.ts";
 import { VERSION } from "./version.ts";
+import { writeAllSync } from "./write_all.ts";
 
 /**
  * The text shown when the program is started by hand with a terminal on
@@ -91,26 +92,18 @@ export async function main(args: string[], info: ProgramInfo): Promise<number> {
     return fail(info, (error as Error).message);
   }
   if (values.help) {
-    print(usage(info));
+    // Not child mode: stdout is free for human output here.
+    writeAllSync(Deno.stdout, usage(info));
     return 0;
   }
   if (values.version) {
-    print(versionLine(info) + "\n");
+    writeAllSync(Deno.stdout, versionLine(info) + "\n");
     return 0;
   }
   return fail(info, `Unknown arguments: ${args.join(" ")}`);
 }
 
 function fail(info: ProgramInfo, message: string): number {
-  printError(`${info.name}: ${message}\nRun "${info.name} --help" for usage.\n`);
+  writeAllSync(Deno.stderr, `${info.name}: ${message}\nRun "${info.name} --help" for usage.\n`);
   return 2;
-}
-
-function print(text: string): void {
-  // Not child mode: stdout is free for human output here.
-  Deno.stdout.writeSync(new TextEncoder().encode(text));
-}
-
-function printError(text: string): void {
-  Deno.stderr.writeSync(new TextEncoder().encode(text));
 }

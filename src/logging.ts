@@ -7,6 +7,7 @@
 
 import type * as LogTape from "@logtape/logtape";
 import { loadLogTape, LOG_CATEGORY } from "./log.ts";
+import { writeAllSync } from "./write_all.ts";
 
 /** A LogTape log level. */
 export type LogLevel = "trace" | "debug" | "info" | "warning" | "error" | "fatal";
@@ -109,11 +110,9 @@ export function configureLogTape(module: typeof LogTape, options: LoggingOptions
   const formatter = options.format === "json"
     ? module.getJsonLinesFormatter()
     : module.getTextFormatter({ value: "bare" });
-  const encoder = new TextEncoder();
   const stderr = (record: LogTape.LogRecord) => {
-    let bytes = encoder.encode(formatter(record));
     try {
-      while (bytes.length > 0) bytes = bytes.subarray(Deno.stderr.writeSync(bytes));
+      writeAllSync(Deno.stderr, formatter(record));
     } catch {
       // stderr is gone: nowhere left to report it
     }

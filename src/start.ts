@@ -14,6 +14,7 @@ import type { BatchProcessor } from "./processor.ts";
 import { run, type RunOptions } from "./session.ts";
 import { connectStdio } from "./transport/stdio.ts";
 import { VERSION } from "./version.ts";
+import { writeAllSync } from "./write_all.ts";
 
 /** Options of {@linkcode start}: the session's options plus how the program presents itself. */
 export interface StartOptions extends Omit<RunOptions, "connection"> {
@@ -43,12 +44,6 @@ export function programName(): string {
   const path = Deno.build.standalone ? Deno.execPath() : new URL(Deno.mainModule).pathname;
   const base = path.slice(path.lastIndexOf("/") + 1);
   return Deno.build.standalone ? base : base.replace(/\.[cm]?[jt]sx?$/, "");
-}
-
-function writeStderr(text: string): void {
-  const bytes = new TextEncoder().encode(text);
-  let rest = bytes;
-  while (rest.length > 0) rest = rest.subarray(Deno.stderr.writeSync(rest));
 }
 
 /**
@@ -98,7 +93,7 @@ export async function start(processor: BatchProcessor, options: StartOptions = {
   }
   if (Deno.stdin.isTerminal()) {
     const { banner } = await import("./cli.ts");
-    writeStderr(banner(info));
+    writeAllSync(Deno.stderr, banner(info));
     Deno.exit(2);
   }
   Deno.exit(await runChild(processor, runOptions, info));
@@ -121,7 +116,7 @@ export async function runChild(
   try {
     logging = loggingFromEnv(Deno.env.toObject());
   } catch (error) {
-    writeStderr(`${info.name}: ${(error as Error).message}\n`);
+    writeAllSync(Deno.stderr, `${info.name}: ${(error as Error).message}\n`);
     return 2;
   }
   // LogTape loads once the daemon has its first answer: start-up stays fast.

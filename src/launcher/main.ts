@@ -25,16 +25,14 @@ import {
 import { findJar, findTemplate, hostname, javaCommand, selfCommand } from "./paths.ts";
 import { renderProperties } from "./properties.ts";
 import { runDaemon } from "./run_daemon.ts";
-
-const encoder = new TextEncoder();
+import { writeAllSync } from "../write_all.ts";
 
 function out(text: string): void {
-  Deno.stdout.writeSync(encoder.encode(text));
+  writeAllSync(Deno.stdout, text);
 }
 
 function err(text: string): void {
-  let bytes = encoder.encode(text);
-  while (bytes.length > 0) bytes = bytes.subarray(Deno.stderr.writeSync(bytes));
+  writeAllSync(Deno.stderr, text);
 }
 
 /** The launcher's usage text. */

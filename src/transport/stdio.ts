@@ -6,6 +6,7 @@
  */
 
 import { type Connection, type ConnectOptions, connectSource } from "./connection.ts";
+import { writeAllSync } from "../write_all.ts";
 
 /**
  * Connects to the daemon that spawned this process: its messages arrive on
@@ -35,9 +36,5 @@ export function connectStdio(options: ConnectOptions = {}): Connection {
   // Writes are synchronous: a message is small and the daemon reads it at once
   // (it only ever waits for our answer), and it saves a round trip through the
   // event loop for each status and checkpoint.
-  const write = (bytes: Uint8Array) => {
-    let rest = bytes;
-    while (rest.length > 0) rest = rest.subarray(Deno.stdout.writeSync(rest));
-  };
-  return connectSource(input, write, options);
+  return connectSource(input, (bytes) => writeAllSync(Deno.stdout, bytes), options);
 }
