@@ -372,16 +372,15 @@ class Session {
 
     this.#checkpointer.open(this.#exchange);
     const failure = await this.#processBatch(records, message.millisBehindLatest);
-    if (failure === null && this.#autoCheckpoint.enabled) {
+    if (failure === null) {
       if (last) this.#lastDone = last;
       // An empty batch counts nothing but lets the clock cover a quiet stream's tail.
-      const due = last ? this.#autoCheckpoint.count(records.length) : this.#autoCheckpoint.due();
+      const due = this.#autoCheckpoint.enabled &&
+        (last ? this.#autoCheckpoint.count(records.length) : this.#autoCheckpoint.due());
       if (due && this.#lastDone && !this.#checkpointer.leaseLost) {
         await this.#checkpointQuietly(this.#lastDone, "automatic checkpoint");
         this.#autoCheckpoint.reset();
       }
-    } else if (failure === null && last) {
-      this.#lastDone = last;
     }
     await this.#checkpointer.settle();
     this.#checkpointer.hold();
