@@ -268,6 +268,29 @@ export function kinesisMockEnvironment(
   };
 }
 
+/**
+ * dynalite's arguments as kclts runs it: in memory, on `host`, with instant table transitions
+ * (the SDK's table waiters poll only every 20 s).
+ *
+ * @param host The address to listen on.
+ * @param port The port.
+ * @returns The arguments after `dynalite.mjs`.
+ */
+export function dynaliteArguments(host: string, port: number): string[] {
+  return [
+    "--host",
+    host,
+    "--port",
+    String(port),
+    "--createTableMs",
+    "0",
+    "--updateTableMs",
+    "0",
+    "--deleteTableMs",
+    "0",
+  ];
+}
+
 /** Options of {@linkcode startEmulators}. */
 export interface StartEmulatorsOptions {
   /** Plain-HTTP port of kinesis-mock (HTTP/1.1 and h2c). @default {a free port} */
@@ -495,18 +518,7 @@ export async function startEmulators(options: StartEmulatorsOptions = {}): Promi
         "dynalite",
         runtime,
         DYNALITE_SCRIPT,
-        [
-          "--host",
-          "127.0.0.1",
-          "--port",
-          String(dynamoPort),
-          "--createTableMs",
-          "0",
-          "--updateTableMs",
-          "0",
-          "--deleteTableMs",
-          "0",
-        ],
+        dynaliteArguments("127.0.0.1", dynamoPort),
         {},
         logDir,
       ),
