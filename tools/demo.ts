@@ -14,20 +14,15 @@
 
 import { parseArgs } from "node:util";
 import {
-  createLeaseTable,
-  createStream,
   ensureEmulatorsInstalled,
   ensureSylviteJar,
   type LeaseItem,
-  listShards,
   putRecords,
   scanLeases,
-  seedLeases,
   startEmulators,
 } from "./emulators.ts";
-import { PERMISSION_FLAGS } from "../src/permissions.ts";
+import { forEachLine, localLaunch, prepareStream, ROOT } from "./local_launch.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const encoder = new TextEncoder();
 
 const { values } = parseArgs({
@@ -72,37 +67,24 @@ step("starting kinesis-mock and dynalite on 127.0.0.1");
 const emulators = await startEmulators();
 const stream = "demo-orders";
 const application = `kclts-demo-${Date.now().toString(36)}`;
-await createStream(emulators.kinesisEndpoint, stream, shardCount);
-const shards = await listShards(emulators.kinesisEndpoint, stream);
-await createLeaseTable(emulators.dynamoEndpoint, application);
-await seedLeases(emulators.dynamoEndpoint, application, shards);
+const shards = await prepareStream(emulators, stream, shardCount, application);
 step(`stream ${stream} (${shardCount} shards) at ${emulators.kinesisEndpoint}`);
 step(`lease table ${application} at ${emulators.dynamoEndpoint}`);
 
 step("launching processor.ts through the KCL daemon: processor.ts launch");
+const launch = localLaunch({
+  emulators,
+  jar,
+  processor: `${ROOT}/processor.ts`,
+  stream,
+  application,
+  workerId: "demo-worker",
+  env: { CHECKPOINT_FREQ_SECONDS: "2" },
+});
 const launcher = new Deno.Command(Deno.execPath(), {
-  args: [
-    "run",
-    ...PERMISSION_FLAGS,
-    `${ROOT}/processor.ts`,
-    "launch",
-    "--config=properties/local.properties",
-  ],
+  args: launch.args,
   cwd: ROOT,
-  env: {
-    ...emulators.daemonEnv,
-    STREAM_NAME: stream,
-    APPLICATION_NAME: application,
-    WORKER_ID: "demo-worker",
-    KINESIS_ENDPOINT: emulators.kinesisEndpoint,
-    DYNAMODB_ENDPOINT: emulators.dynamoEndpoint,
-    KCLTS_JAR: jar,
-    KCLTS_LOG_FORMAT: "json",
-    KCLTS_LOG_LEVEL: "debug",
-    KCLTS_STOP_TIMEOUT_SECONDS: "20",
-    CHECKPOINT_FREQ_SECONDS: "2",
-    DENO_NO_UPDATE_CHECK: "1",
-  },
+  env: launch.env,
   stdin: "null",
   stdout: "piped",
   stderr: "piped",
@@ -127,18 +109,6 @@ const note = (text: string) => {
   if (notes.length > 6) notes.shift();
 };
 
-async function readLines(stream: ReadableStream<Uint8Array>): Promise<void> {
-  let buffer = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    buffer += chunk;
-    let at;
-    while ((at = buffer.indexOf("\n")) >= 0) {
-      handle(buffer.slice(0, at));
-      buffer = buffer.slice(at + 1);
-    }
-  }
-}
-
 function handle(line: string): void {
   if (!line.startsWith("{")) {
     if (/ (WARN|ERROR) /.test(line) || line.includes("starting the KCL daemon")) note(line.trim());
@@ -162,7 +132,10 @@ function handle(line: string): void {
   }
 }
 
-const pumps = Promise.all([readLines(launcher.stderr), readLines(launcher.stdout)]);
+const pumps = Promise.all([
+  forEachLine(launcher.stderr, handle),
+  forEachLine(launcher.stdout, handle),
+]);
 
 let produced = 0;
 let producing = true;

@@ -9,25 +9,21 @@
  */
 
 import {
-  createLeaseTable,
-  createStream,
   type Emulators,
   ensureEmulatorsInstalled,
   ensureSylviteJar,
   type LeaseItem,
-  listShards,
   putRecords,
   scanLeases,
-  seedLeases,
   type ShardInfo,
   startEmulators,
   waitFor,
 } from "../../tools/emulators.ts";
 import { PERMISSION_FLAGS } from "../../src/permissions.ts";
+import { forEachLine, localLaunch, prepareStream, ROOT } from "../../tools/local_launch.ts";
 
-export const ROOT: string = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+export { ROOT };
 export const TEMPLATE: string = `${ROOT}/processor.ts`;
-export const LOCAL_PROFILE = "properties/local.properties";
 
 /** A record a processor logged (from its JSON log line). */
 export interface Seen {
@@ -80,11 +76,7 @@ export class World implements AsyncDisposable {
 
   /** Creates a stream and the application's lease table (with one lease per shard). */
   async stream(name: string, shards: number, application: string): Promise<ShardInfo[]> {
-    await createStream(this.emulators.kinesisEndpoint, name, shards);
-    const info = await listShards(this.emulators.kinesisEndpoint, name);
-    await createLeaseTable(this.emulators.dynamoEndpoint, application);
-    await seedLeases(this.emulators.dynamoEndpoint, application, info);
-    return info;
+    return await prepareStream(this.emulators, name, shards, application);
   }
 
   /** Puts `count` JSON records `{ n, run }`, spread over the shards by partition key. */
@@ -158,52 +150,36 @@ export class Launcher {
   constructor(world: World, options: LaunchOptions) {
     const processor = options.processor ?? TEMPLATE;
     const exact = options.exact;
-    this.process = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        ...PERMISSION_FLAGS,
+    const launch = exact
+      ? { args: ["run", ...PERMISSION_FLAGS, processor, ...exact.args], env: exact.env }
+      : localLaunch({
+        emulators: world.emulators,
+        jar: world.jar,
         processor,
-        ...(exact ? exact.args : ["launch", `--config=${LOCAL_PROFILE}`, ...(options.args ?? [])]),
-      ],
+        stream: options.stream,
+        application: options.application,
+        workerId: options.workerId,
+        ...(options.env ? { env: options.env } : {}),
+        ...(options.args ? { args: options.args } : {}),
+      });
+    this.process = new Deno.Command(Deno.execPath(), {
+      args: launch.args,
       cwd: ROOT,
       clearEnv: exact !== undefined,
-      env: exact ? exact.env : {
-        ...world.emulators.daemonEnv,
-        STREAM_NAME: options.stream,
-        APPLICATION_NAME: options.application,
-        WORKER_ID: options.workerId,
-        KINESIS_ENDPOINT: world.emulators.kinesisEndpoint,
-        DYNAMODB_ENDPOINT: world.emulators.dynamoEndpoint,
-        KCLTS_JAR: world.jar,
-        KCLTS_LOG_FORMAT: "json",
-        KCLTS_LOG_LEVEL: "debug",
-        KCLTS_STOP_TIMEOUT_SECONDS: "20",
-        DENO_NO_UPDATE_CHECK: "1",
-        ...options.env,
-      },
+      env: launch.env,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    this.#pump = Promise.all([this.#read(this.process.stderr), this.#read(this.process.stdout)])
-      .then(() => {});
+    const onLine = (line: string) => this.#line(line);
+    this.#pump = Promise.all([
+      forEachLine(this.process.stderr, onLine),
+      forEachLine(this.process.stdout, onLine),
+    ]).then(() => {});
     this.exited = this.process.status.then(async (status) => {
       await this.#pump;
       return status.code;
     });
-  }
-
-  async #read(stream: ReadableStream<Uint8Array>): Promise<void> {
-    let buffer = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      buffer += chunk;
-      let at;
-      while ((at = buffer.indexOf("\n")) >= 0) {
-        this.#line(buffer.slice(0, at));
-        buffer = buffer.slice(at + 1);
-      }
-    }
-    if (buffer) this.#line(buffer);
   }
 
   #line(line: string): void {
