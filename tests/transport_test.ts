@@ -30,6 +30,41 @@ Deno.test("LineReader keeps multi-byte UTF-8 characters split between chunks", a
   deepStrictEqual(await readAll(new LineReader(bytes(...chunks))), ["pk-é€😀"]);
 });
 
+Deno.test("LineReader works with a source that reuses one buffer for every chunk", async () => {
+  // Like connectStdio: each chunk is a view of the same buffer, overwritten by the next read.
+  const text = `{"pk":"é€😀","pad":"${"x".repeat(300)}"}\r\n\n{"b":"ü"}\n`;
+  const encoded = new TextEncoder().encode(text);
+  const buffer = new Uint8Array(7); // splits lines and multi-byte characters everywhere
+  let at = 0;
+  const reader = new LineReader({
+    next: () => {
+      if (at >= encoded.length) return Promise.resolve(null);
+      const n = Math.min(buffer.length, encoded.length - at);
+      buffer.fill(0);
+      buffer.set(encoded.subarray(at, at + n));
+      at += n;
+      return Promise.resolve(buffer.subarray(0, n));
+    },
+  });
+  deepStrictEqual(await readAll(reader), [
+    `{"pk":"é€😀","pad":"${"x".repeat(300)}"}`,
+    "",
+    '{"b":"ü"}',
+  ]);
+  strictEqual(reader.endedMidLine, false);
+});
+
+Deno.test("LineReader returns a last line without terminator and says so", async () => {
+  const reader = new LineReader(bytes("a\n", "b", "c"));
+  deepStrictEqual(await readAll(reader), ["a", "bc"]);
+  strictEqual(reader.endedMidLine, true);
+  // An incomplete UTF-8 character at the very end is not dropped silently.
+  const cut = new TextEncoder().encode("x€").subarray(0, 3); // "x" + 2 of the 3 bytes of "€"
+  const truncated = new LineReader(bytes(cut));
+  deepStrictEqual(await readAll(truncated), ["x\uFFFD"]);
+  strictEqual(truncated.endedMidLine, true);
+});
+
 Deno.test("LineReader reads a 16 MiB line in 64 KiB chunks in linear time", async () => {
   const size = 16 * 1024 * 1024;
   const line = new Uint8Array(size + 1).fill(97);

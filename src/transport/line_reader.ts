@@ -1,19 +1,23 @@
 /**
- * Splits a byte stream into text lines without quadratic copying: chunks are
- * kept as they arrive and a line is joined and decoded once, when its
- * terminator arrives. A `processRecords` line can be tens of megabytes.
+ * Splits a byte stream into text lines without quadratic copying: each chunk
+ * is decoded as it arrives (a UTF-8 character split between chunks is kept
+ * whole), searched for `\n` as text, and the pieces of a line are joined
+ * once, when its terminator arrives. A `processRecords` line can be tens of
+ * megabytes.
  *
  * @module
  */
 
-const LF = 10;
 const CR = 13;
+const STREAM: TextDecodeOptions = { stream: true };
 
 /**
  * Where a {@linkcode LineReader} gets bytes: `next()` returns the next chunk,
  * or `null` at the end; `cancel()`, if present, stops a pending `next()`.
- * A `ReadableStream` is turned into one; `connectStdio` reads stdin directly
- * (Web Streams cost a few milliseconds to set up, per shard process).
+ * The reader is done with a chunk before it asks for the next one, so a
+ * source may hand out views of one reused buffer. A `ReadableStream` is
+ * turned into one; `connectStdio` reads stdin directly (Web Streams cost a
+ * few milliseconds to set up, per shard process).
  */
 export interface ChunkSource {
   /** The next chunk of bytes, or `null` at the end of the input. */
@@ -63,11 +67,10 @@ export function streamSource(stream: ReadableStream<Uint8Array>): ChunkSource {
 export class LineReader {
   #source: ChunkSource;
   #decoder = new TextDecoder();
-  /** Bytes of the current line that arrived in earlier chunks. */
-  #pending: Uint8Array[] = [];
-  #pendingLength = 0;
-  /** The current chunk and the offset of its first unread byte. */
-  #chunk: Uint8Array = new Uint8Array(0);
+  /** Text of the current line that arrived in earlier chunks. */
+  #parts: string[] = [];
+  /** The current chunk's text and the offset of its first unread character. */
+  #text = "";
   #offset = 0;
   #done = false;
   #cancelled = false;
@@ -104,54 +107,44 @@ export class LineReader {
    */
   async next(): Promise<string | null> {
     while (true) {
-      const chunk = this.#chunk;
-      if (this.#offset < chunk.length) {
-        const end = chunk.indexOf(LF, this.#offset);
+      const text = this.#text;
+      if (this.#offset < text.length) {
+        const end = text.indexOf("\n", this.#offset);
         if (end !== -1) {
           const start = this.#offset;
           this.#offset = end + 1;
-          return this.#finish(chunk.subarray(start, end));
+          return this.#finish(text.slice(start, end));
         }
-        const rest = chunk.subarray(this.#offset);
-        this.#pending.push(rest);
-        this.#pendingLength += rest.length;
-        this.#offset = chunk.length;
+        this.#parts.push(text.slice(this.#offset));
+        this.#text = "";
+        this.#offset = 0;
       }
       if (this.#done) return null;
       const received = await this.#source.next();
       if (this.#cancelled) return null;
       if (received === null) {
         this.#done = true;
-        if (this.#pendingLength === 0) {
-          this.#pending = [];
-          return null;
-        }
+        // Bytes of an incomplete character at the very end become U+FFFD.
+        const rest = this.#decoder.decode();
+        if (rest !== "") this.#parts.push(rest);
+        if (this.#parts.length === 0) return null;
         this.#unterminated = true;
-        return this.#finish(new Uint8Array(0));
+        return this.#finish("");
       }
-      this.#chunk = received;
+      this.#text = this.#decoder.decode(received, STREAM);
       this.#offset = 0;
     }
   }
 
-  /** Joins the pending bytes with `tail` and decodes them as one line. */
-  #finish(tail: Uint8Array): string {
-    let bytes = tail;
-    if (this.#pendingLength > 0) {
-      bytes = new Uint8Array(this.#pendingLength + tail.length);
-      let at = 0;
-      for (const part of this.#pending) {
-        bytes.set(part, at);
-        at += part.length;
-      }
-      bytes.set(tail, at);
-      this.#pending = [];
-      this.#pendingLength = 0;
+  /** Joins the earlier pieces of the line with `tail` and drops a final `\r`. */
+  #finish(tail: string): string {
+    let line = tail;
+    if (this.#parts.length > 0) {
+      this.#parts.push(tail);
+      line = this.#parts.join("");
+      this.#parts = [];
     }
-    const length = bytes.length > 0 && bytes[bytes.length - 1] === CR
-      ? bytes.length - 1
-      : bytes.length;
-    return this.#decoder.decode(bytes.subarray(0, length));
+    return line.charCodeAt(line.length - 1) === CR ? line.slice(0, -1) : line;
   }
 
   /** Stops reading and releases the stream. */
