@@ -49,7 +49,7 @@ RUN deno install --frozen \
 COPY . .
 # The processor's entry file, relative to the repository.
 ARG PROCESSOR=processor.ts
-# The same task the tests use: the permission flags of src/permissions.ts, plus --frozen.
+# The same task the tests use: the permission flags of src/runtime/permissions.ts, plus --frozen.
 RUN OUTPUT=/out/processor deno task compile "${PROCESSOR}"
 
 # ---------------------------------------------------------------- 2. the daemon jar

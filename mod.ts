@@ -39,13 +39,13 @@
  */
 
 // The processor APIs and how to run them.
-export { start, type StartOptions } from "./src/start.ts";
-export { run, type RunOptions } from "./src/session.ts";
+export { start, type StartOptions } from "./src/runtime/start.ts";
+export { run, type RunOptions } from "./src/session/session.ts";
 export {
   type ProcessRecordResult,
   RecordProcessor,
   type RecordProcessorOptions,
-} from "./src/record_processor.ts";
+} from "./src/api/record_processor.ts";
 export type {
   BatchProcessor,
   InitializeInput,
@@ -53,13 +53,17 @@ export type {
   ProcessRecordsInput,
   ShardEndedInput,
   ShutdownRequestedInput,
-} from "./src/processor.ts";
-export { KinesisRecord } from "./src/record.ts";
+} from "./src/api/processor.ts";
+export { KinesisRecord } from "./src/api/record.ts";
 
 // Checkpointing and error handling.
-export type { Checkpointer, CheckpointRetryOptions } from "./src/checkpointer.ts";
-export { CheckpointPolicy, type CheckpointPolicyOptions } from "./src/checkpoint_policy.ts";
-export type { DeadLetterContext, DeadLetterHook, ErrorPolicyOptions } from "./src/error_policy.ts";
+export type { Checkpointer, CheckpointRetryOptions } from "./src/session/checkpointer.ts";
+export { CheckpointPolicy, type CheckpointPolicyOptions } from "./src/session/checkpoint_policy.ts";
+export type {
+  DeadLetterContext,
+  DeadLetterHook,
+  ErrorPolicyOptions,
+} from "./src/session/error_policy.ts";
 export {
   CheckpointError,
   type CheckpointErrorName,
@@ -69,18 +73,22 @@ export {
   RecordFailure,
   type RecordIdentity,
 } from "./src/errors.ts";
-export { comparePositions, compareSequenceNumbers, type SequencePosition } from "./src/sequence.ts";
+export {
+  comparePositions,
+  compareSequenceNumbers,
+  type SequencePosition,
+} from "./src/protocol/sequence.ts";
 
 // Logging and stdout hygiene.
-export { getLogger, type Log, type LogMethod } from "./src/log.ts";
+export { getLogger, type Log, type LogMethod } from "./src/runtime/log.ts";
 export {
   configureStderrLogging,
   loggingFromEnv,
   type LoggingOptions,
   type LogLevel,
-} from "./src/logging.ts";
-export { redirectConsoleToStderr } from "./src/console_guard.ts";
-export type { ShardStatsSnapshot } from "./src/stats.ts";
+} from "./src/runtime/logging.ts";
+export { redirectConsoleToStderr } from "./src/runtime/console_guard.ts";
+export type { ShardStatsSnapshot } from "./src/session/stats.ts";
 export { VERSION } from "./src/version.ts";
 
 // The protocol, for advanced use and tools.

@@ -26,7 +26,7 @@ import {
   runScenario,
   type Scenario,
 } from "./harness.ts";
-import { PERMISSION_FLAGS } from "../src/permissions.ts";
+import { PERMISSION_FLAGS } from "../src/runtime/permissions.ts";
 
 const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
 const BASELINE_DIR = `${ROOT}/bench/baseline`;

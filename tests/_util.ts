@@ -5,7 +5,7 @@
  */
 
 import { type Connection, connectStreams } from "../mod.ts";
-import { PERMISSION_FLAGS } from "../src/permissions.ts";
+import { PERMISSION_FLAGS } from "../src/runtime/permissions.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -1,6 +1,6 @@
 import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { CheckpointError } from "../mod.ts";
-import { type CheckpointExchange, ShardCheckpointer } from "../src/checkpointer.ts";
+import { type CheckpointExchange, ShardCheckpointer } from "../src/session/checkpointer.ts";
 import type { CheckpointRequestMessage } from "../src/protocol/types.ts";
 
 /** A daemon side that answers with the given errors, in order, then success. */

@@ -336,8 +336,10 @@ function accepted(name: string): boolean {
 }
 
 Deno.test("the accepted names are the ones kclts, the daemon and the template read", () => {
-  const logging = Deno.readTextFileSync(`${ROOT}/src/logging.ts`);
-  for (const name of CHILD_LOGGING) ok(logging.includes(name), `src/logging.ts reads ${name}`);
+  const logging = Deno.readTextFileSync(`${ROOT}/src/runtime/logging.ts`);
+  for (const name of CHILD_LOGGING) {
+    ok(logging.includes(name), `src/runtime/logging.ts reads ${name}`);
+  }
   const logback = Deno.readTextFileSync(`${ROOT}/sylvite/src/main/resources/logback.xml`);
   for (const name of DAEMON_LOGGING) {
     ok(logback.includes(`\${${name}`), `logback.xml reads ${name}`);

@@ -1,6 +1,6 @@
 /**
  * `deno task compile [entry]`: compiles a processor into one binary with the
- * runtime flags every kclts processor runs with (src/permissions.ts), so the
+ * runtime flags every kclts processor runs with (src/runtime/permissions.ts), so the
  * Dockerfile, the launcher's development command and the tests cannot drift.
  *
  * The entry is the first argument, else `$PROCESSOR`, else `processor.ts`;
@@ -9,7 +9,7 @@
  * @module
  */
 
-import { PERMISSION_FLAGS } from "../src/permissions.ts";
+import { PERMISSION_FLAGS } from "../src/runtime/permissions.ts";
 
 /**
  * The `deno compile` arguments for an entry file.

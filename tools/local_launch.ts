@@ -16,7 +16,7 @@ import {
   seedLeases,
   type ShardInfo,
 } from "./emulators.ts";
-import { PERMISSION_FLAGS } from "../src/permissions.ts";
+import { PERMISSION_FLAGS } from "../src/runtime/permissions.ts";
 import { LineReader } from "../src/transport/line_reader.ts";
 
 /** The repository's root directory. */

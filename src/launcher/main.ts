@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ProgramInfo } from "../start.ts";
+import type { ProgramInfo } from "../runtime/start.ts";
 import {
   type EffectiveConfig,
   ENV_KEYS,
@@ -25,7 +25,7 @@ import {
 import { findJar, findTemplate, hostname, javaCommand, selfCommand } from "./paths.ts";
 import { renderProperties } from "./properties.ts";
 import { runDaemon } from "./run_daemon.ts";
-import { writeAllSync } from "../write_all.ts";
+import { writeAllSync } from "../transport/write_all.ts";
 
 function out(text: string): void {
   writeAllSync(Deno.stdout, text);

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { PERMISSION_FLAGS } from "../permissions.ts";
+import { PERMISSION_FLAGS } from "../runtime/permissions.ts";
 
 /** The file name of the daemon jar. */
 export const JAR_NAME = "sylvite.jar";

@@ -10,9 +10,9 @@
 import { ProtocolError } from "../errors.ts";
 import { parseChildMessage, serializeDaemonMessage } from "../protocol/codec.ts";
 import type { DaemonMessage, StatusAction, WireRecord } from "../protocol/types.ts";
-import type { BatchProcessor } from "../processor.ts";
-import { comparePositions, type SequencePosition } from "../sequence.ts";
-import { run, type RunOptions } from "../session.ts";
+import type { BatchProcessor } from "../api/processor.ts";
+import { comparePositions, type SequencePosition } from "../protocol/sequence.ts";
+import { run, type RunOptions } from "../session/session.ts";
 import { connectStreams } from "../transport/connection.ts";
 
 /** A record to deliver. Every field is optional. */

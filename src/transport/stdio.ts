@@ -6,7 +6,7 @@
  */
 
 import { type Connection, type ConnectOptions, connectSource } from "./connection.ts";
-import { writeAllSync } from "../write_all.ts";
+import { writeAllSync } from "./write_all.ts";
 
 /**
  * Connects to the daemon that spawned this process: its messages arrive on

@@ -19,7 +19,7 @@ import {
   startEmulators,
   waitFor,
 } from "../../tools/emulators.ts";
-import { PERMISSION_FLAGS } from "../../src/permissions.ts";
+import { PERMISSION_FLAGS } from "../../src/runtime/permissions.ts";
 import { forEachLine, localLaunch, prepareStream, ROOT } from "../../tools/local_launch.ts";
 
 export { ROOT };

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { KinesisRecord } from "./record.ts";
+import type { KinesisRecord } from "../api/record.ts";
 
 /** Context passed to a dead-letter hook. */
 export interface DeadLetterContext {

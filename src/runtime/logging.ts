@@ -7,7 +7,7 @@
 
 import type * as LogTape from "@logtape/logtape";
 import { loadLogTape, LOG_CATEGORY } from "./log.ts";
-import { writeAllSync } from "./write_all.ts";
+import { writeAllSync } from "../transport/write_all.ts";
 
 /** A LogTape log level. */
 export type LogLevel = "trace" | "debug" | "info" | "warning" | "error" | "fatal";

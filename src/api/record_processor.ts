@@ -5,9 +5,9 @@
  * @module
  */
 
-import { CheckpointPolicy } from "./checkpoint_policy.ts";
-import { CheckpointError, RecordFailure } from "./errors.ts";
-import { logger } from "./log.ts";
+import { CheckpointPolicy } from "../session/checkpoint_policy.ts";
+import { CheckpointError, RecordFailure } from "../errors.ts";
+import { logger } from "../runtime/log.ts";
 import type {
   BatchProcessor,
   InitializeInput,

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Checkpointer } from "./checkpointer.ts";
+import type { Checkpointer } from "../session/checkpointer.ts";
 import type { KinesisRecord } from "./record.ts";
 
 /** Input of {@linkcode BatchProcessor.initialize}. */

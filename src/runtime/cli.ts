@@ -8,8 +8,8 @@
 
 import { parseArgs } from "node:util";
 import type { ProgramInfo } from "./start.ts";
-import { VERSION } from "./version.ts";
-import { writeAllSync } from "./write_all.ts";
+import { VERSION } from "../version.ts";
+import { writeAllSync } from "../transport/write_all.ts";
 
 /**
  * The text shown when the program is started by hand with a terminal on
@@ -74,7 +74,7 @@ Run "${n} launch --help" for the launcher's options and environment variables.
 export async function main(args: string[], info: ProgramInfo): Promise<number> {
   const [command, ...rest] = args;
   if (command === "launch" || command === "properties" || command === "doctor") {
-    const { launcherMain } = await import("./launcher/main.ts");
+    const { launcherMain } = await import("../launcher/main.ts");
     return await launcherMain(command, rest, info);
   }
   let values;

@@ -6,15 +6,15 @@
  * @module
  */
 
-import { describe } from "./errors.ts";
+import { describe } from "../errors.ts";
 import { holdLogTape, loadLogTape, logger } from "./log.ts";
 import { configureLogTape, loggingFromEnv } from "./logging.ts";
 import { redirectConsoleToStderr } from "./console_guard.ts";
-import type { BatchProcessor } from "./processor.ts";
-import { run, type RunOptions } from "./session.ts";
-import { connectStdio } from "./transport/stdio.ts";
-import { VERSION } from "./version.ts";
-import { writeAllSync } from "./write_all.ts";
+import type { BatchProcessor } from "../api/processor.ts";
+import { run, type RunOptions } from "../session/session.ts";
+import { connectStdio } from "../transport/stdio.ts";
+import { VERSION } from "../version.ts";
+import { writeAllSync } from "../transport/write_all.ts";
 
 /** Options of {@linkcode start}: the session's options plus how the program presents itself. */
 export interface StartOptions extends Omit<RunOptions, "connection"> {

@@ -5,10 +5,10 @@
  * @module
  */
 
-import { CheckpointError } from "./errors.ts";
-import type { CheckpointReplyMessage, CheckpointRequestMessage } from "./protocol/types.ts";
-import { isSequenceNumber } from "./protocol/codec.ts";
-import { comparePositions, type SequencePosition } from "./sequence.ts";
+import { CheckpointError } from "../errors.ts";
+import type { CheckpointReplyMessage, CheckpointRequestMessage } from "../protocol/types.ts";
+import { isSequenceNumber } from "../protocol/codec.ts";
+import { comparePositions, type SequencePosition } from "../protocol/sequence.ts";
 
 /**
  * Stores checkpoints for the shard being processed. Passed to the handlers

@@ -13,15 +13,15 @@ import {
   ProcessingError,
   ProtocolError,
   RecordFailure,
-} from "./errors.ts";
+} from "../errors.ts";
 import {
   type ErrorPolicy,
   errorPolicy,
   type ErrorPolicyOptions,
   retryDelay,
 } from "./error_policy.ts";
-import { type Log, logger } from "./log.ts";
-import type { BatchProcessor } from "./processor.ts";
+import { type Log, logger } from "../runtime/log.ts";
+import type { BatchProcessor } from "../api/processor.ts";
 import type {
   CheckpointReplyMessage,
   CheckpointRequestMessage,
@@ -29,12 +29,12 @@ import type {
   InitializeMessage,
   ProcessRecordsMessage,
   StatusAction,
-} from "./protocol/types.ts";
-import { base64Size, KinesisRecord } from "./record.ts";
-import { comparePositions, type SequencePosition } from "./sequence.ts";
+} from "../protocol/types.ts";
+import { base64Size, KinesisRecord } from "../api/record.ts";
+import { comparePositions, type SequencePosition } from "../protocol/sequence.ts";
 import { ShardStats } from "./stats.ts";
-import type { Connection } from "./transport/connection.ts";
-import { connectStdio } from "./transport/stdio.ts";
+import type { Connection } from "../transport/connection.ts";
+import { connectStdio } from "../transport/stdio.ts";
 
 /** Options of {@linkcode run}. */
 export interface RunOptions {

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { WireRecord } from "./protocol/types.ts";
+import type { WireRecord } from "../protocol/types.ts";
 
 const EMPTY = new Uint8Array(0);
 const utf8 = new TextDecoder();
