@@ -40,12 +40,50 @@ Deno.test("Checkpointer sends the sequence and sub-sequence numbers as given", a
   c.open(d.exchange);
   await c.checkpoint("49590338271490256608559692538361571095921575989136588898", 4);
   await c.checkpoint({ sequenceNumber: "7", subSequenceNumber: 2 });
-  await c.checkpoint();
   deepStrictEqual(d.requests.map((r) => [r.sequenceNumber, r.subSequenceNumber]), [
     ["49590338271490256608559692538361571095921575989136588898", 4],
     ["7", 2],
-    [null, null],
   ]);
+});
+
+Deno.test("Checkpointer fixes a no-argument call at the last record delivered when it is made", async () => {
+  const d = daemon();
+  const c = checkpointer();
+  c.delivered({ sequenceNumber: "10", subSequenceNumber: 3 });
+  const held = c.checkpoint(); // between actions: held
+  c.delivered({ sequenceNumber: "30", subSequenceNumber: 0 }); // the next batch
+  c.open(d.exchange);
+  await held;
+  await c.checkpoint(); // now: everything delivered is 30
+  deepStrictEqual(d.requests.map((r) => [r.sequenceNumber, r.subSequenceNumber]), [
+    ["10", 3],
+    ["30", 0],
+  ]);
+  deepStrictEqual(c.lastStored, { sequenceNumber: "30", subSequenceNumber: 0 });
+});
+
+Deno.test("Checkpointer sends nothing for a no-argument call made before any record was delivered", async () => {
+  const d = daemon();
+  const c = checkpointer();
+  const held = c.checkpoint();
+  c.delivered({ sequenceNumber: "30", subSequenceNumber: 0 });
+  c.open(d.exchange);
+  await held;
+  await c.settle();
+  deepStrictEqual(d.requests, []);
+  strictEqual(c.lastStored, null);
+});
+
+Deno.test("Checkpointer sends a null position (SHARD_END) for a no-argument call after shardEnded()", async () => {
+  const d = daemon();
+  const c = checkpointer();
+  c.delivered({ sequenceNumber: "10", subSequenceNumber: 0 });
+  const held = c.checkpoint();
+  c.shardEnded();
+  c.open(d.exchange);
+  await held;
+  await c.checkpoint();
+  deepStrictEqual(d.requests.map((r) => r.sequenceNumber), ["10", null]);
 });
 
 Deno.test("Checkpointer throws a typed CheckpointError for each daemon error", async (t) => {

@@ -58,3 +58,22 @@ Deno.test("FakeDaemon surfaces the session's failure to the waiting action", asy
   const { error } = await daemon.close();
   ok(error instanceof Error);
 });
+
+Deno.test("FakeDaemon stores SHARD_END for an explicit checkpoint at the last record during shardEnded", async () => {
+  let storedAfterExplicit: unknown;
+  const holder: { daemon?: FakeDaemon } = {};
+  await using daemon = new FakeDaemon({
+    processRecords() {},
+    async shardEnded({ checkpointer }) {
+      await checkpointer.checkpoint("2");
+      storedAfterExplicit = holder.daemon?.stored;
+    },
+  });
+  holder.daemon = daemon;
+  await daemon.initialize();
+  await daemon.processRecords([{ sequenceNumber: "1" }, { sequenceNumber: "2" }]);
+  const { checkpoints } = await daemon.shardEnded();
+  deepStrictEqual(checkpoints.map((c) => [c.sequenceNumber, c.error]), [["2", null], [null, null]]);
+  strictEqual(storedAfterExplicit, "SHARD_END");
+  strictEqual(daemon.stored, "SHARD_END");
+});

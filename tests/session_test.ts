@@ -222,6 +222,103 @@ Deno.test("run() sends a checkpoint made between actions during the next batch",
   deepStrictEqual(daemon.stored, { sequenceNumber: "5", subSequenceNumber: 0 });
 });
 
+Deno.test("run() stores only what was delivered when a no-argument checkpoint was made between batches", async () => {
+  // The daemon answers a null position with its largestPermittedCheckpointValue,
+  // which moves when a batch is delivered (ProcessTask): a call held until the
+  // next batch must not be sent as null.
+  let called!: () => void;
+  const made = new Promise<void>((resolve) => called = resolve);
+  let late: Promise<void> | undefined;
+  await using daemon = new FakeDaemon({
+    processRecords({ records, checkpointer }) {
+      if (records[0]?.sequenceNumber !== "10") return;
+      setTimeout(() => {
+        late = checkpointer.checkpoint();
+        called();
+      }, 1);
+    },
+  });
+  await daemon.initialize();
+  await daemon.processRecords([{ sequenceNumber: "10" }]);
+  await made;
+  const { checkpoints } = await daemon.processRecords([
+    { sequenceNumber: "20" },
+    { sequenceNumber: "30" },
+  ]);
+  await late;
+  deepStrictEqual(checkpoints.map((c) => [c.sequenceNumber, c.error]), [["10", null]]);
+  deepStrictEqual(daemon.stored, { sequenceNumber: "10", subSequenceNumber: 0 });
+});
+
+Deno.test("run() stores only what was delivered when a no-argument checkpoint was made after shutdownRequested", async () => {
+  let called!: () => void;
+  const made = new Promise<void>((resolve) => called = resolve);
+  let late: Promise<void> | undefined;
+  await using daemon = new FakeDaemon({
+    processRecords() {},
+    shutdownRequested({ checkpointer }) {
+      // A background flush that acknowledges what it wrote once the handler returned.
+      setTimeout(() => {
+        late = checkpointer.checkpoint();
+        called();
+      }, 1);
+    },
+  }, { checkpointAtShutdown: false });
+  await daemon.initialize();
+  await daemon.processRecords([{ sequenceNumber: "10" }]);
+  deepStrictEqual((await daemon.shutdownRequested()).checkpoints, []);
+  await made;
+  const { checkpoints } = await daemon.processRecords([
+    { sequenceNumber: "20" },
+    { sequenceNumber: "30" },
+  ]);
+  await late;
+  deepStrictEqual(checkpoints.map((c) => [c.sequenceNumber, c.error]), [["10", null]]);
+  deepStrictEqual(daemon.stored, { sequenceNumber: "10", subSequenceNumber: 0 });
+});
+
+Deno.test("run() stores SHARD_END for a no-argument checkpoint made in shardEnded", async () => {
+  await using daemon = new FakeDaemon({
+    processRecords() {},
+    async shardEnded({ checkpointer }) {
+      await checkpointer.checkpoint();
+    },
+  });
+  await daemon.initialize();
+  await daemon.processRecords([{ sequenceNumber: "10" }]);
+  const { checkpoints } = await daemon.shardEnded();
+  deepStrictEqual(checkpoints.map((c) => [c.sequenceNumber, c.error]), [[null, null], [
+    null,
+    null,
+  ]]);
+  strictEqual(daemon.stored, "SHARD_END");
+});
+
+Deno.test("run() sends nothing for a no-argument checkpoint made before any record was delivered", async () => {
+  let called!: () => void;
+  const made = new Promise<void>((resolve) => called = resolve);
+  let late: Promise<void> | undefined;
+  await using daemon = new FakeDaemon({
+    processRecords({ records, checkpointer }) {
+      if (records.length > 0) return;
+      setTimeout(() => {
+        late = checkpointer.checkpoint();
+        called();
+      }, 1);
+    },
+  });
+  await daemon.initialize();
+  await daemon.processRecords([]);
+  await made;
+  const { checkpoints } = await daemon.processRecords([
+    { sequenceNumber: "20" },
+    { sequenceNumber: "30" },
+  ]);
+  await late;
+  deepStrictEqual(checkpoints, []);
+  strictEqual(daemon.stored, "TRIM_HORIZON");
+});
+
 Deno.test("run() refuses a checkpoint awaited inside leaseLost at once, without asking the daemon", async () => {
   let kept: Checkpointer | undefined;
   let refusal: unknown;

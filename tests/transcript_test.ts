@@ -19,6 +19,8 @@ import { memoryPipe } from "./_util.ts";
 interface Line {
   dir: "in" | "out";
   line: string;
+  /** A request the recorded child made without a position (rewritten, see {@linkcode actions}). */
+  noArgument?: boolean;
 }
 
 const DIR = new URL("./fixtures/transcripts/", import.meta.url);
@@ -53,18 +55,63 @@ Deno.test("every line of the recorded daemon sessions parses, and child lines re
   ok(daemonLines > 20);
 });
 
-/** Groups a transcript into daemon actions with the lines exchanged while each was handled. */
+/**
+ * Groups a transcript into daemon actions with the lines exchanged while each
+ * was handled.
+ *
+ * The recording child sent a null sequence number for "everything delivered"
+ * outside `shardEnded`; kclts sends the last record delivered instead (a null
+ * one would be resolved by the daemon when it arrives, see
+ * `ShardRecordProcessorCheckpointer.checkpoint()`), and the daemon echoes the
+ * request's position in its reply (`MultiLangProtocol.checkpoint`). Those
+ * exchanges are rewritten accordingly; before any record was delivered kclts
+ * sends nothing, so they are dropped.
+ */
 function actions(lines: Line[]) {
   const result: { action: string; line: string; exchange: Line[] }[] = [];
+  let last: { sequenceNumber: string; subSequenceNumber: number } | null = null;
   for (const entry of lines) {
     if (entry.dir === "in") {
       const message = parseDaemonMessage(entry.line);
+      if (message.action === "processRecords") {
+        const record = message.records.at(-1);
+        if (record) last = record;
+      }
       if (message.action !== "checkpoint") {
         result.push({ action: message.action, line: entry.line, exchange: [] });
         continue;
       }
     }
-    result.at(-1)?.exchange.push(entry);
+    const step = result.at(-1);
+    if (!step) continue;
+    const atShardEnd = step.action === "shardEnded";
+    const noCheckpointer = step.action === "initialize" || step.action === "leaseLost";
+    const parsed = entry.dir === "in"
+      ? parseDaemonMessage(entry.line)
+      : parseChildMessage(entry.line);
+    if (
+      parsed.action === "checkpoint" && parsed.sequenceNumber === null && !atShardEnd &&
+      !noCheckpointer
+    ) {
+      if (!last) continue;
+      const position = {
+        sequenceNumber: last.sequenceNumber,
+        subSequenceNumber: last.subSequenceNumber,
+      };
+      step.exchange.push({
+        dir: entry.dir,
+        noArgument: true,
+        line: entry.dir === "out"
+          ? serializeChildMessage({ action: "checkpoint", ...position })
+          : JSON.stringify({
+            action: "checkpoint",
+            ...position,
+            error: (parsed as unknown as { error: string | null }).error,
+          }),
+      });
+      continue;
+    }
+    step.exchange.push(entry);
   }
   return result;
 }
@@ -74,9 +121,12 @@ for (const [name, lines] of transcripts) {
     const steps = actions(lines);
     // The recorded child's explicit checkpoints, per action, in order.
     const requested = steps.map((step) =>
-      step.exchange.filter((l) => l.dir === "out").map((l) => parseChildMessage(l.line)).filter(
-        (m) => m.action === "checkpoint",
-      )
+      step.exchange.filter((l) => l.dir === "out").map((l) => {
+        const message = parseChildMessage(l.line);
+        return message.action === "checkpoint" && l.noArgument
+          ? { ...message, sequenceNumber: null, subSequenceNumber: null }
+          : message;
+      }).filter((m) => m.action === "checkpoint")
     );
     let index = -1;
     const refused: string[] = [];

@@ -16,15 +16,19 @@ import { comparePositions, type SequencePosition } from "../protocol/sequence.ts
  *
  * Calls are sent one at a time, in call order. A call made while no action is
  * being handled (from background work) is held and sent during the next
- * action that allows checkpoints; it fails if the lease ends first.
+ * action that allows checkpoints; it fails if the lease ends first. Its
+ * position is fixed when the call is made, never when it is sent.
  */
 export interface Checkpointer {
   /**
    * Stores a checkpoint and resolves once the daemon has written it to the
    * lease table.
    *
-   * - No argument: everything delivered so far, including the rest of the
-   *   current batch (at shard end this stores `SHARD_END`).
+   * - No argument: every record delivered **when the call is made**,
+   *   including the rest of the current batch: the call is sent as the last
+   *   record delivered by then, so that a call held until the next batch
+   *   cannot cover that batch. Before any record was delivered it stores
+   *   nothing. During `shardEnded` it stores `SHARD_END`.
    * - A sequence number (decimal string) and optional sub-sequence number, or
    *   a record (or any `{ sequenceNumber, subSequenceNumber }`): that record;
    *   processing resumes after it.
@@ -68,7 +72,10 @@ export interface CheckpointEvents {
 }
 
 interface Pending {
+  /** `null`: `SHARD_END` (the daemon's largest permitted value at shard end). */
   readonly position: SequencePosition | null;
+  /** A no-argument call made before any record was delivered: nothing to store. */
+  readonly nothing: boolean;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
@@ -88,6 +95,7 @@ export class ShardCheckpointer implements Checkpointer {
   #ended: CheckpointError | null = null;
   #refusing: CheckpointError | null = null;
   #largestDelivered: SequencePosition | null = null;
+  #shardEnd = false;
   #lastStored: SequencePosition | null = null;
 
   /**
@@ -121,9 +129,25 @@ export class ShardCheckpointer implements Checkpointer {
     return this.#leaseLost !== null;
   }
 
-  /** Records the largest position delivered, so that a no-argument checkpoint can be tracked. */
+  /**
+   * Records the largest position delivered: a no-argument call made from now
+   * on stands for it. Call it before the batch is handed to the processor,
+   * as the daemon moves its `largestPermittedCheckpointValue` before it sends
+   * the batch (`ProcessTask`).
+   */
   delivered(position: SequencePosition): void {
-    this.#largestDelivered = position;
+    if (!this.#largestDelivered || comparePositions(position, this.#largestDelivered) > 0) {
+      this.#largestDelivered = position;
+    }
+  }
+
+  /**
+   * From now on a no-argument call stores `SHARD_END` (sent as a null
+   * sequence number, which the daemon resolves to `SHARD_END` once the shard
+   * has ended: `ShutdownTask` sets its largest permitted value so).
+   */
+  shardEnded(): void {
+    this.#shardEnd = true;
   }
 
   checkpoint(
@@ -136,10 +160,18 @@ export class ShardCheckpointer implements Checkpointer {
     } catch (error) {
       return Promise.reject(error);
     }
+    // A null sequence number would make the daemon store its largest permitted
+    // value at the time it *receives* the request, which is later for a held
+    // call: resolve "everything delivered" now (ShardRecordProcessorCheckpointer.checkpoint()).
+    let nothing = false;
+    if (position === null && !this.#shardEnd) {
+      position = this.#largestDelivered;
+      nothing = position === null;
+    }
     const failure = this.#leaseLost ?? this.#ended ?? this.#refusing;
     if (failure) return Promise.reject(sameFailure(failure, position));
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ position, resolve, reject });
+      this.#queue.push({ position, nothing, resolve, reject });
       this.#kick();
     });
   }
@@ -203,6 +235,10 @@ export class ShardCheckpointer implements Checkpointer {
       const failure = this.#leaseLost ?? this.#ended;
       if (failure) {
         pending.reject(sameFailure(failure, pending.position));
+        continue;
+      }
+      if (pending.nothing) {
+        pending.resolve();
         continue;
       }
       try {

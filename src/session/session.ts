@@ -547,6 +547,7 @@ class Session {
   async #shardEnded(action: "shardEnded" | "shutdown"): Promise<void> {
     this.#expect(action, "ready", "shuttingDown");
     this.#log.info("Shard ended");
+    this.#checkpointer.shardEnded();
     this.#checkpointer.open(this.#exchange);
     const handler = this.#processor.shardEnded;
     if (handler) {

@@ -443,7 +443,11 @@ export class FakeDaemon implements AsyncDisposable {
     if (stored && typeof stored !== "string" && comparePositions(position, stored) < 0) {
       return "IllegalArgumentException";
     }
-    this.#stored = position;
+    // At shard end the daemon stores SHARD_END for the last record delivered
+    // (ShardRecordProcessorCheckpointer.advancePosition, sequenceNumberAtShardEnd).
+    this.#stored = shardEnd && this.#largest && comparePositions(position, this.#largest) === 0
+      ? "SHARD_END"
+      : position;
     return null;
   }
 }
