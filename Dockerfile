@@ -4,37 +4,63 @@
 #   docker build -t my-consumer --build-arg PROCESSOR=src/orders.ts .
 #   docker run --rm -e STREAM_NAME=orders -e AWS_REGION=eu-west-1 my-consumer
 #
-# The entrypoint is the processor binary's launcher (`processor launch`): it
-# starts the KCL MultiLangDaemon (java -jar sylvite.jar), which runs the same
-# binary once per leased shard. tini is PID 1: it passes SIGTERM to the
-# launcher, which passes it to the daemon, which shuts the shard processors
-# down gracefully (final checkpoints) within KCLTS_STOP_TIMEOUT_SECONDS - 2 s;
-# tini also reaps any orphaned process.
-#
-# Environment (nothing is required at build time; no credentials are baked in):
-#   STREAM_NAME or STREAM_ARN   the stream (required)
-#   APPLICATION_NAME            the KCL application = the DynamoDB lease table
-#                               (default: <stream>-consumer; set it when two applications read one stream)
-#   AWS_REGION                  the region (required; AWS_DEFAULT_REGION also works)
-#   INITIAL_POSITION            TRIM_HORIZON (default), LATEST, or a date (AT_TIMESTAMP)
-#   WORKER_ID                   default: the container's host name
-#   KINESIS_ENDPOINT, DYNAMODB_ENDPOINT   VPC endpoints or emulators
-#   KCL_<KEY_IN_UPPER_SNAKE_CASE>         any daemon property, e.g. KCL_MAX_RECORDS=500
-#   KCLTS_STOP_TIMEOUT_SECONDS  your stop timeout (docker stop -t, ECS stopTimeout, Kubernetes
-#                               terminationGracePeriodSeconds); the daemon gets this minus 2 s
-#   KCLTS_JAVA_OPTS             JVM options of the daemon
-#   KCLTS_LOG_LEVEL, KCLTS_LOG_FORMAT, KCLTS_TRACE   the shard processors' logs (stderr)
-#   SYLVITE_LOG_LEVEL           the daemon's logs (stderr)
-#   KCLTS_PROPERTIES, KCLTS_JAR  another properties template / daemon jar
-# Credentials: the AWS SDK's default chain (environment, web identity / IRSA, ECS task role,
-# EC2 instance profile). `docker run <image> doctor` checks Java, the jar, the configuration
-# and the endpoints; `docker run <image> properties` prints the effective daemon properties.
+# Two parts: the runtime image (docker/runtime/Dockerfile: JRE, sylvite.jar, properties/, tini,
+# non-root user, entrypoint, environment), and the processor compiled with `deno task compile`,
+# copied in at /opt/kclts/processor. A plain `docker build .` cannot include another Dockerfile,
+# so the runtime's instructions are copied below between the two markers; tests/docker_test.ts
+# fails when the copy differs from docker/runtime/Dockerfile. Edit that file, then run
+# `deno run -A tools/dockerfile.ts`. Everything about the environment, the entrypoint and the
+# stop timeout is documented there.
 
 ARG DENO_IMAGE=denoland/deno:2.9.6
-ARG MAVEN_IMAGE=maven:3.9.16-eclipse-temurin-17-noble
-ARG RUNTIME_IMAGE=eclipse-temurin:17.0.20_8-jre-noble
 
-# ---------------------------------------------------------------- 1. the processor binary
+# >>> docker/runtime/Dockerfile, copied by tools/dockerfile.ts: edit that file, not this block
+ARG MAVEN_IMAGE=maven:3.9.16-eclipse-temurin-17-noble
+ARG JRE_IMAGE=eclipse-temurin:17.0.20_8-jre-noble
+
+# ---------------------------------------------------------------- the daemon jar
+FROM ${MAVEN_IMAGE} AS jar
+WORKDIR /src
+COPY sylvite/pom.xml sylvite/pom.xml
+COPY sylvite/src sylvite/src
+# The optional secret "maven_settings" is a settings.xml (mirrors, credentials): used only while
+# this command runs, it never reaches a layer. Without it, Maven Central.
+RUN --mount=type=secret,id=maven_settings,required=false \
+  if [ -s /run/secrets/maven_settings ]; then set -- -s /run/secrets/maven_settings; fi \
+  && mvn -B -q "$@" -f sylvite/pom.xml package
+
+# ---------------------------------------------------------------- the runtime
+# A JRE on Ubuntu (glibc: a `deno compile` binary does not run on musl/Alpine).
+FROM ${JRE_IMAGE} AS runtime
+# Packages come from the base image's Ubuntu release, pinned by its tag; exact package versions
+# would break the build whenever Ubuntu publishes a (security) update.
+# hadolint ignore=DL3008
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends tini \
+  && rm -rf /var/lib/apt/lists/* \
+  && groupadd --system --gid 10001 kclts \
+  && useradd --system --uid 10001 --gid 10001 --create-home --home-dir /home/kclts \
+    --shell /usr/sbin/nologin kclts
+# The launcher finds sylvite.jar and properties/kcl.properties next to its own binary, and sets
+# the daemon's executableName to the binary itself: /opt/kclts/processor (added by your image).
+COPY --from=jar /src/sylvite/target/sylvite.jar /opt/kclts/sylvite.jar
+COPY properties/ /opt/kclts/properties/
+ENV KCLTS_STOP_TIMEOUT_SECONDS=10 \
+    KCLTS_JAVA_OPTS="-XX:+ExitOnOutOfMemoryError" \
+    KCLTS_LOG_LEVEL=info \
+    KCLTS_LOG_FORMAT=text \
+    SYLVITE_LOG_LEVEL=INFO
+LABEL org.opencontainers.image.title="kclts runtime" \
+      org.opencontainers.image.description="The KCL MultiLangDaemon for a kclts processor: add /opt/kclts/processor" \
+      org.opencontainers.image.licenses="Apache-2.0"
+USER 10001:10001
+WORKDIR /home/kclts
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["/usr/bin/tini", "--", "/opt/kclts/processor"]
+CMD ["launch"]
+# <<< docker/runtime/Dockerfile
+
+# ---------------------------------------------------------------- the processor binary
 FROM ${DENO_IMAGE} AS build
 WORKDIR /src
 # Dependencies first (a cached layer): the npm packages of deno.lock, and denort, the runtime
@@ -52,37 +78,6 @@ ARG PROCESSOR=processor.ts
 # The same task the tests use: the permission flags of src/runtime/permissions.ts, plus --frozen.
 RUN OUTPUT=/out/processor deno task compile "${PROCESSOR}"
 
-# ---------------------------------------------------------------- 2. the daemon jar
-FROM ${MAVEN_IMAGE} AS jar
-WORKDIR /src
-COPY sylvite/pom.xml sylvite/pom.xml
-COPY sylvite/src sylvite/src
-RUN mvn -B -q -f sylvite/pom.xml package
-
-# ---------------------------------------------------------------- 3. the runtime
-# A JRE on Ubuntu (glibc: the compiled binary does not run on musl/Alpine).
-FROM ${RUNTIME_IMAGE}
-RUN apt-get update \
-  && apt-get install -y --no-install-recommends tini \
-  && rm -rf /var/lib/apt/lists/* \
-  && groupadd --system --gid 10001 kclts \
-  && useradd --system --uid 10001 --gid 10001 --create-home --home-dir /home/kclts \
-    --shell /usr/sbin/nologin kclts
-# The launcher finds sylvite.jar and properties/kcl.properties next to its own binary, and sets
-# the daemon's executableName to the binary itself: /opt/kclts/processor.
-COPY --from=jar /src/sylvite/target/sylvite.jar /opt/kclts/sylvite.jar
-COPY properties/ /opt/kclts/properties/
+# ---------------------------------------------------------------- the consumer image
+FROM runtime
 COPY --from=build /out/processor /opt/kclts/processor
-ENV KCLTS_STOP_TIMEOUT_SECONDS=10 \
-    KCLTS_JAVA_OPTS="-XX:+ExitOnOutOfMemoryError" \
-    KCLTS_LOG_LEVEL=info \
-    KCLTS_LOG_FORMAT=text \
-    SYLVITE_LOG_LEVEL=INFO
-LABEL org.opencontainers.image.title="kclts consumer" \
-      org.opencontainers.image.description="A Kinesis stream consumer: the KCL MultiLangDaemon running a kclts processor" \
-      org.opencontainers.image.licenses="Apache-2.0"
-USER 10001:10001
-WORKDIR /home/kclts
-STOPSIGNAL SIGTERM
-ENTRYPOINT ["/usr/bin/tini", "--", "/opt/kclts/processor"]
-CMD ["launch"]

@@ -337,6 +337,29 @@ export function lastInstruction(
 }
 
 /**
+ * What an image built from a stage is made of: a stage that builds `FROM`
+ * another stage of the file inherits that stage's configuration (`ENV`,
+ * `USER`, `ENTRYPOINT`, ...), so the result is one stage whose instructions
+ * are its ancestors' followed by its own, and whose `from` is the external
+ * base image.
+ *
+ * @param dockerfile The Dockerfile.
+ * @param stage The stage (default: the last one, what `docker build` makes).
+ * @returns The combined stage (the stage itself when it builds on an image).
+ */
+export function imageStage(
+  dockerfile: Dockerfile,
+  stage: DockerStage = dockerfile.stages.at(-1)!,
+): DockerStage {
+  const parent = dockerfile.stages.find((s) =>
+    s.index < stage.index && s.name !== undefined && s.name === baseImage(dockerfile, stage)
+  );
+  if (parent === undefined) return stage;
+  const base = imageStage(dockerfile, parent);
+  return { ...stage, from: base.from, instructions: [...base.instructions, ...stage.instructions] };
+}
+
+/**
  * Reads and parses a Dockerfile of this repository.
  *
  * @param path The path, relative to the repository's root.

@@ -14,7 +14,9 @@ import {
   type ComposeService,
   type Dockerfile,
   dockerignoreMatcher,
+  type DockerInstruction,
   type DockerStage,
+  imageStage,
   instructionWords,
   interpolate,
   lastInstruction,
@@ -35,15 +37,23 @@ import { ENV_KEYS, LAUNCHER_ENV, resolveConfig } from "../src/launcher/config.ts
 import { keyFromSnakeCase } from "../src/launcher/keys.ts";
 import { JAR_NAME, TEMPLATE_PATH } from "../src/launcher/paths.ts";
 import { loggingFromEnv } from "../mod.ts";
+import { withRuntimeBlock } from "../tools/dockerfile.ts";
+import { compileArguments } from "../tools/compile.ts";
 import { produce, type ProducedRecord, producerConfig, sampleRecord } from "../tools/producer.ts";
 import { ensureEmulatorsInstalled, listShards, scanLeases } from "../tools/emulators.ts";
 
-const DOCKERFILES = ["Dockerfile", "docker/emulators/Dockerfile", "docker/producer/Dockerfile"];
+const DOCKERFILES = [
+  "Dockerfile",
+  "docker/runtime/Dockerfile",
+  "docker/emulators/Dockerfile",
+  "docker/producer/Dockerfile",
+];
 const IMAGE_DIR = "/opt/kclts";
 const BINARY = `${IMAGE_DIR}/processor`;
 const compose = await readCompose();
 const dockerfile = await readDockerfile();
-const runtime = dockerfile.stages.at(-1)!;
+/** The consumer image: the runtime stage plus the processor. */
+const runtime = imageStage(dockerfile);
 const ignored = dockerignoreMatcher(await Deno.readTextFile(`${ROOT}/.dockerignore`));
 
 function exists(path: string): boolean {
@@ -200,7 +210,7 @@ Deno.test("every Dockerfile pins its base images, and all use the same Deno vers
       }
     }
     ok(
-      file.stages.at(-1)!.instructions.some((i) => i.keyword === "USER") ||
+      imageStage(file).instructions.some((i) => i.keyword === "USER") ||
         /^denoland\/deno:/.test(baseImage(file, file.stages.at(-1)!)),
       `${path}: the final image sets a non-root USER`,
     );
@@ -242,12 +252,9 @@ Deno.test("the jar stage builds sylvite.jar from the pom and the runtime ships i
   const jar = stage(dockerfile, "jar");
   ok(/^maven:3\.\d+\.\d+-eclipse-temurin-\d+/.test(baseImage(dockerfile, jar)));
   const workdir = lastInstruction(jar, "WORKDIR")?.args;
-  ok(
-    jar.instructions.some((i) =>
-      i.keyword === "RUN" && /^mvn -B -q -f sylvite\/pom\.xml package$/.test(i.args)
-    ),
-    "mvn -B -q -f sylvite/pom.xml package",
-  );
+  const builds = jar.instructions.filter((i) => i.keyword === "RUN" && /\bmvn\b/.test(i.args));
+  strictEqual(builds.length, 1, "one RUN with mvn");
+  ok(/&& mvn -B -q "\$@" -f sylvite\/pom\.xml package$/.test(builds[0]!.args), builds[0]!.args);
   const copies = runtime.instructions.filter((i) => i.keyword === "COPY").map((i) => parseCopy(i));
   const shipped = copies.find((c) => c.from === "jar");
   deepStrictEqual(shipped?.sources, [`${workdir}/sylvite/target/${JAR_NAME}`]);
@@ -256,6 +263,112 @@ Deno.test("the jar stage builds sylvite.jar from the pom and the runtime ships i
   const props = copies.find((c) => c.from === undefined && c.sources[0] === "properties/");
   strictEqual(props?.destination, `${IMAGE_DIR}/properties/`);
   ok(exists(`${ROOT}/${TEMPLATE_PATH}`));
+});
+
+/** A `RUN` instruction's `--flag=value` options and its shell command. */
+function runParts(instruction: DockerInstruction): { flags: string[]; script: string } {
+  const flags: string[] = [];
+  let rest = instruction.args;
+  for (let m = /^(--\S+)\s+/.exec(rest); m; m = /^(--\S+)\s+/.exec(rest)) {
+    flags.push(m[1]!);
+    rest = rest.slice(m[0].length);
+  }
+  return { flags, script: rest };
+}
+
+Deno.test("the jar build uses a settings.xml passed as the build secret maven_settings, only when given, and never stores it", async () => {
+  const jar = stage(await readDockerfile("docker/runtime/Dockerfile"), "jar");
+  const build = jar.instructions.find((i) => i.keyword === "RUN" && /\bmvn\b/.test(i.args))!;
+  const { flags, script } = runParts(build);
+  // Docker mounts a secret at /run/secrets/<id> unless target= says otherwise.
+  deepStrictEqual(flags, ["--mount=type=secret,id=maven_settings,required=false"]);
+  const secret = "/run/secrets/maven_settings";
+  ok(script.includes(secret));
+  for (const file of DOCKERFILES.map((p) => Deno.readTextFileSync(`${ROOT}/${p}`))) {
+    ok(!/settings\.xml/.test(file.replace(/^#.*$/gm, "")), "no settings.xml copied into a layer");
+  }
+  // The command itself, run by sh with a stand-in mvn that records its arguments.
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/mvn`, `#!/bin/sh\nprintf '%s\\n' "$@" > "${dir}/args"\n`, {
+      mode: 0o755,
+    });
+    const run = async (withSecret: boolean) => {
+      const path = `${dir}/secret-${withSecret}`;
+      if (withSecret) await Deno.writeTextFile(path, "<settings/>");
+      const { success } = await new Deno.Command("sh", {
+        args: ["-c", script.replaceAll(secret, path)],
+        env: { PATH: `${dir}:/usr/bin:/bin` },
+        clearEnv: true,
+      }).output();
+      ok(success);
+      return { path, args: (await Deno.readTextFile(`${dir}/args`)).trim().split("\n") };
+    };
+    deepStrictEqual((await run(false)).args, ["-B", "-q", "-f", "sylvite/pom.xml", "package"]);
+    const given = await run(true);
+    deepStrictEqual(given.args, ["-B", "-q", "-s", given.path, "-f", "sylvite/pom.xml", "package"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the top-level Dockerfile is docker/runtime/Dockerfile verbatim plus the processor", async () => {
+  const top = await Deno.readTextFile(`${ROOT}/Dockerfile`);
+  const runtimeText = await Deno.readTextFile(`${ROOT}/docker/runtime/Dockerfile`);
+  strictEqual(
+    withRuntimeBlock(top, runtimeText),
+    top,
+    "the block differs from docker/runtime/Dockerfile: run deno run -A tools/dockerfile.ts",
+  );
+  throws(() => withRuntimeBlock("FROM x\n", runtimeText), /needs the lines/);
+  // The runtime image: its last stage, named runtime, with no processor in it.
+  const own = await readDockerfile("docker/runtime/Dockerfile");
+  const image = own.stages.at(-1)!;
+  strictEqual(image.name, "runtime");
+  for (const instruction of image.instructions.filter((i) => i.keyword === "COPY")) {
+    ok(parseCopy(instruction).destination !== BINARY, "no processor in the runtime image");
+  }
+  // The top-level image: FROM that stage, adding the compiled binary and nothing else.
+  const final = dockerfile.stages.at(-1)!;
+  strictEqual(final.from, "runtime");
+  deepStrictEqual(final.instructions.map((i) => i.keyword), ["COPY"]);
+  // So the consumer image is the runtime image's configuration plus one COPY.
+  deepStrictEqual(
+    [...imageStage(own).instructions.map((i) => i.args), `--from=build /out/processor ${BINARY}`],
+    runtime.instructions.map((i) => i.args),
+  );
+});
+
+/** The first fenced block of a language under a README heading. */
+function readmeBlock(heading: string, language: string): string {
+  const readme = Deno.readTextFileSync(`${ROOT}/README.md`);
+  const at = readme.indexOf(`\n${heading}\n`);
+  ok(at >= 0, `README heading ${heading}`);
+  const block = new RegExp("```" + language + "\\n([\\s\\S]*?)```").exec(readme.slice(at));
+  ok(block, `a ${language} block under ${heading}`);
+  return block[1]!;
+}
+
+/** The runtime image each release publishes (.github/workflows/release.yml), with the version. */
+const RUNTIME_IMAGE = "ghcr.io/kclts/kclts-runtime";
+
+Deno.test("the README's own-image Dockerfile: deno task compile's flags, the same Deno, FROM the runtime image of this version", async () => {
+  const example = parseDockerfile(
+    readmeBlock("### Your own image: `FROM` the runtime image", "dockerfile"),
+  );
+  deepStrictEqual(example.stages.map((s) => s.name), ["build", undefined]);
+  const [build, final] = example.stages as [DockerStage, DockerStage];
+  strictEqual(baseImage(example, build), baseImage(dockerfile, stage(dockerfile, "build")));
+  const compile = build.instructions.filter((i) => i.keyword === "RUN").map((i) =>
+    shellWords(i.args)
+  )
+    .find((words) => words[1] === "compile")!;
+  const output = compile[compile.indexOf("--output") + 1]!;
+  deepStrictEqual(compile, ["deno", ...compileArguments(compile.at(-1)!, output)]);
+  strictEqual(compile.at(-1), "processor.ts");
+  const version = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`)).version;
+  strictEqual(final.from, `${RUNTIME_IMAGE}:${version}`);
+  deepStrictEqual(final.instructions.map((i) => i.args), [`--from=build ${output} ${BINARY}`]);
 });
 
 Deno.test("the runtime: a pinned Ubuntu JRE, tini as PID 1 running the launcher, a non-root user, no credentials", () => {

@@ -15,6 +15,7 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import {
   type ComposeService,
+  imageStage,
   readCompose,
   readDockerfile,
   ROOT,
@@ -39,7 +40,7 @@ function hostPlumbing(): Record<string, string> {
 /** The image's ENV, then the service's environment: what the container starts with. */
 async function containerEnvironment(service: ComposeService): Promise<Record<string, string>> {
   const dockerfile = await readDockerfile();
-  const runtime = dockerfile.stages.at(-1)!;
+  const runtime = imageStage(dockerfile);
   return { ...Object.fromEntries(stageEnv(dockerfile, runtime)), ...service.environment };
 }
 
