@@ -55,6 +55,10 @@ export type {
   ShutdownRequestedInput,
 } from "./src/api/processor.ts";
 export { KinesisRecord } from "./src/api/record.ts";
+export type { ProcessorFactory, ProcessorSource } from "./src/api/factory.ts";
+
+// Hub mode: every shard of a worker in one process.
+export { Hub, type HubOptions, type HubSession, type HubTotals } from "./src/hub/hub.ts";
 
 // Checkpointing and error handling.
 export type { Checkpointer, CheckpointRetryOptions } from "./src/session/checkpointer.ts";
@@ -88,7 +92,7 @@ export {
   type LogLevel,
 } from "./src/runtime/logging.ts";
 export { redirectConsoleToStderr } from "./src/runtime/console_guard.ts";
-export type { ShardStatsSnapshot } from "./src/session/stats.ts";
+export type { ShardStats, ShardStatsSnapshot } from "./src/session/stats.ts";
 export { VERSION } from "./src/version.ts";
 
 // The protocol, for advanced use and tools.
@@ -109,4 +113,5 @@ export {
   type TraceFunction,
 } from "./src/transport/connection.ts";
 export { connectStdio } from "./src/transport/stdio.ts";
+export { connectSocket, type SocketLike } from "./src/transport/socket.ts";
 export { LineReader } from "./src/transport/line_reader.ts";

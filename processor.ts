@@ -95,10 +95,12 @@ function envCount(name: string, fallback: number): number {
   return Number(raw);
 }
 
-await start(
-  new JsonRecordProcessor({
-    // Both rules combine; 0 turns one off. kclpy's names and defaults.
-    checkpointFreqSeconds: envCount("CHECKPOINT_FREQ_SECONDS", 60),
-    recordsPerCheckpoint: envCount("RECORDS_PER_CHECKPOINT", 0),
-  }),
-);
+// Read once; bad values stop the program before anything starts.
+const options = {
+  // Both rules combine; 0 turns one off. kclpy's names and defaults.
+  checkpointFreqSeconds: envCount("CHECKPOINT_FREQ_SECONDS", 60),
+  recordsPerCheckpoint: envCount("RECORDS_PER_CHECKPOINT", 0),
+};
+
+// A factory: a new processor per shard (hub mode serves every shard in one process).
+await start(() => new JsonRecordProcessor(options));

@@ -53,6 +53,7 @@ Usage:
   ${n} launch [options]      start the daemon (java -jar sylvite.jar), which runs ${n}
   ${n} properties [options]  print the daemon's effective properties (secrets masked)
   ${n} doctor [options]      check Java, the jar, the configuration and the endpoints
+  ${n} hub --socket PATH     every shard in this one process, through relays (launch --hub)
   ${n} --help | --version
 
 Child mode environment:

@@ -9,9 +9,11 @@
  * - `--allow-read`: the launcher reads the properties template and checks
  *   the jar; `Deno.execPath()` needs it.
  * - `--allow-run`: the launcher starts `java` (from `JAVA_HOME` or `PATH`).
+ * - `--allow-write`: hub mode creates its socket (and its private directory).
  * - `--allow-net`: `doctor` checks that the endpoints answer; processors
  *   usually send records somewhere.
- * - `--allow-sys=hostname`: the default `workerId`.
+ * - `--allow-sys=hostname,uid`: the default `workerId`; hub mode checks that its
+ *   socket's directory is the user's own.
  * - `--no-prompt`: never ask on a terminal (stdin carries the protocol).
  * - `--v8-flags=--max-semi-space-size=2`: a 2 MiB young generation instead of
  *   up to 16 MiB. Batches are short-lived garbage, and there is one process
@@ -26,8 +28,9 @@ export const PERMISSION_FLAGS: readonly string[] = [
   "--allow-env",
   "--allow-read",
   "--allow-run",
+  "--allow-write",
   "--allow-net",
-  "--allow-sys=hostname",
+  "--allow-sys=hostname,uid",
   "--no-prompt",
   "--v8-flags=--max-semi-space-size=2",
 ];

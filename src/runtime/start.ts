@@ -11,6 +11,7 @@ import { holdLogTape, loadLogTape, logger } from "./log.ts";
 import { configureLogTape, loggingFromEnv } from "./logging.ts";
 import { redirectConsoleToStderr } from "./console_guard.ts";
 import type { BatchProcessor } from "../api/processor.ts";
+import { isFactory, makeProcessor, type ProcessorSource } from "../api/factory.ts";
 import { run, type RunOptions } from "../session/session.ts";
 import { connectStdio } from "../transport/stdio.ts";
 import { VERSION } from "../version.ts";
@@ -64,9 +65,15 @@ export function programName(): string {
  * - explains itself instead of waiting when stdin is a terminal.
  *
  * With arguments it is a command-line tool: `--help`, `--version`, and
- * `launch`, `properties`, `doctor` to run the daemon (see the README).
+ * `launch`, `properties`, `doctor` to run the daemon, `hub` to serve every
+ * shard of a worker in one process (see the README).
  *
- * @param processor A {@linkcode BatchProcessor} or a {@linkcode RecordProcessor}.
+ * Give it a factory, `start(() => new Orders())`, to have one processor per
+ * shard: hub mode requires one (a shared instance is an error there); in
+ * per-process mode the factory is called once.
+ *
+ * @param processor A {@linkcode BatchProcessor} or a {@linkcode RecordProcessor},
+ * or a factory that makes one.
  * @param options Session options and the program's name and version.
  * @returns Never: the process exits.
  *
@@ -83,10 +90,17 @@ export function programName(): string {
  * await start(new Printer({ checkpointFreqSeconds: 30 }));
  * ```
  */
-export async function start(processor: BatchProcessor, options: StartOptions = {}): Promise<never> {
+export async function start(
+  processor: ProcessorSource,
+  options: StartOptions = {},
+): Promise<never> {
   const { name, version, args, ...runOptions } = options;
   const info: ProgramInfo = { name: name ?? programName(), version };
   const argv = args ?? Deno.args;
+  if (argv[0] === "hub") {
+    const { hubMain } = await import("../hub/main.ts");
+    Deno.exit(await hubMain(argv.slice(1), processor, runOptions, info));
+  }
   if (argv.length > 0) {
     const { main } = await import("./cli.ts");
     Deno.exit(await main(argv, info));
@@ -96,7 +110,14 @@ export async function start(processor: BatchProcessor, options: StartOptions = {
     writeAllSync(Deno.stderr, banner(info));
     Deno.exit(2);
   }
-  Deno.exit(await runChild(processor, runOptions, info));
+  let instance: BatchProcessor;
+  try {
+    instance = isFactory(processor) ? makeProcessor(processor) : processor;
+  } catch (error) {
+    writeAllSync(Deno.stderr, `${info.name}: ${(error as Error).message}\n`);
+    Deno.exit(2);
+  }
+  Deno.exit(await runChild(instance, runOptions, info));
 }
 
 /**

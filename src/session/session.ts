@@ -64,6 +64,11 @@ export interface RunOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Clock in milliseconds (tests control it). */
   now?: () => number;
+  /**
+   * The shard's counters, updated as the session runs (the hub and the metrics
+   * read them while it runs). @default {a new one, logged every statsIntervalSeconds}
+   */
+  stats?: ShardStats;
 }
 
 type State = "new" | "ready" | "shuttingDown" | "ended";
@@ -102,7 +107,7 @@ class Session {
     this.#checkpointAtShutdown = options.checkpointAtShutdown ?? true;
     this.#sleep = options.sleep ?? defaultSleep;
     this.#eofGraceMs = options.eofGraceMs ?? 5000;
-    this.#stats = new ShardStats(options.statsIntervalSeconds ?? 60, now);
+    this.#stats = options.stats ?? new ShardStats(options.statsIntervalSeconds ?? 60, now);
     const checkpointLog = logger("checkpoint");
     this.#checkpointer = new ShardCheckpointer({
       ...(options.checkpointRetry ? { retry: options.checkpointRetry } : {}),

@@ -28,13 +28,21 @@ export interface ShardStatsSnapshot {
 
 /** Counters of one child session. */
 export class ShardStats {
+  /** The shard, once `initialize` arrived. */
   shardId = "unknown";
+  /** Records received. */
   records = 0;
+  /** Payload bytes received (decoded size). */
   bytes = 0;
+  /** `processRecords` batches received. */
   batches = 0;
+  /** Checkpoints stored. */
   checkpoints = 0;
+  /** Processor errors and refused checkpoints. */
   errors = 0;
+  /** Records skipped after their retries. */
   skipped = 0;
+  /** `millisBehindLatest` of the last batch, or `null`. */
   millisBehindLatest: number | null = null;
   readonly #now: () => number;
   readonly #started: number;

@@ -75,6 +75,8 @@ export interface ActionResult {
   readonly checkpoints: readonly CheckpointCall[];
 }
 
+/** Marks the options of a daemon connected to a hub (see {@linkcode FakeDaemon.connect}). */
+const SOCKET = Symbol("socket");
 const FIRST_SEQUENCE = 49590338271490256608559692538361571095921575989136588898n;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -124,7 +126,8 @@ export class FakeDaemon implements AsyncDisposable {
 
   readonly #legacy: boolean;
   readonly #responder: CheckpointResponder;
-  readonly #input: ReadableStreamDefaultController<Uint8Array>;
+  readonly #write: (bytes: Uint8Array) => void;
+  readonly #endInput: () => void;
   readonly #lines: string[] = [];
   #lineWaiter: (() => void) | null = null;
   #partial = "";
@@ -150,18 +153,56 @@ export class FakeDaemon implements AsyncDisposable {
       if (script && script.length > 0) return script.shift();
       return custom?.(call);
     };
-    let controller!: ReadableStreamDefaultController<Uint8Array>;
-    const input = new ReadableStream<Uint8Array>({ start: (c) => void (controller = c) });
-    this.#input = controller;
-    const output = new WritableStream<Uint8Array>({
-      write: (chunk) => this.#received(decoder.decode(chunk, { stream: true })),
-    });
-    this.exited = run(processor, {
-      statsIntervalSeconds: 0,
-      sleep: () => Promise.resolve(),
-      ...runOptions,
-      connection: connectStreams(input, output),
-    }).then(
+    const socket = (options as { [SOCKET]?: Deno.UnixConn })[SOCKET];
+    let child: Promise<void>;
+    if (socket) {
+      // The child is a hub at the other end of a Unix socket: writes in order, reads until it closes.
+      let writing = Promise.resolve();
+      this.#write = (bytes) => {
+        writing = writing.then(async () => {
+          let rest = bytes;
+          while (rest.length > 0) rest = rest.subarray(await socket.write(rest));
+        }).catch(() => {});
+      };
+      this.#endInput = () =>
+        void (writing = writing.then(() => socket.closeWrite()).catch(() => {}));
+      child = (async () => {
+        try {
+          for await (const chunk of socket.readable) {
+            this.#received(decoder.decode(chunk, { stream: true }));
+          }
+        } catch {
+          // a closed socket is the end
+        }
+        await writing;
+        try {
+          socket.close();
+        } catch {
+          // already closed
+        }
+      })();
+    } else {
+      let controller!: ReadableStreamDefaultController<Uint8Array>;
+      const input = new ReadableStream<Uint8Array>({ start: (c) => void (controller = c) });
+      this.#write = (bytes) => controller.enqueue(bytes);
+      this.#endInput = () => {
+        try {
+          controller.close();
+        } catch {
+          // already closed by the session
+        }
+      };
+      const output = new WritableStream<Uint8Array>({
+        write: (chunk) => this.#received(decoder.decode(chunk, { stream: true })),
+      });
+      child = run(processor, {
+        statsIntervalSeconds: 0,
+        sleep: () => Promise.resolve(),
+        ...runOptions,
+        connection: connectStreams(input, output),
+      });
+    }
+    this.exited = child.then(
       () => ({}),
       (error: unknown) => ({ error }),
     ).then((value) => {
@@ -169,6 +210,27 @@ export class FakeDaemon implements AsyncDisposable {
       this.#wake();
       return value;
     });
+  }
+
+  /**
+   * A fake daemon whose child is a hub (`processor hub --socket PATH`): it
+   * connects to the hub's socket as a relay would, and drives that shard
+   * session over it. `exited` resolves when the hub closes the connection
+   * (a failed session's error is in the hub's log, not here).
+   *
+   * @param path The hub's socket.
+   * @param options The daemon's behaviour (session options belong to the hub).
+   * @returns The connected daemon.
+   *
+   * @example See {@linkcode Hub}.
+   */
+  static async connect(
+    path: string,
+    options: Pick<FakeDaemonOptions, "checkpointErrors" | "legacy"> = {},
+  ): Promise<FakeDaemon> {
+    const socket = await Deno.connect({ transport: "unix", path });
+    const noProcessor = { processRecords() {} };
+    return new FakeDaemon(noProcessor, { ...options, [SOCKET]: socket } as FakeDaemonOptions);
   }
 
   /** The checkpoint stored in the (fake) lease table: a position, a sentinel such as `SHARD_END`, or `null`. */
@@ -271,7 +333,7 @@ export class FakeDaemon implements AsyncDisposable {
    */
   send(line: string): void {
     this.transcript.push({ dir: "in", line });
-    this.#input.enqueue(encoder.encode(line + "\n"));
+    this.#write(encoder.encode(line + "\n"));
   }
 
   /**
@@ -283,11 +345,7 @@ export class FakeDaemon implements AsyncDisposable {
   async close(): Promise<{ error?: unknown }> {
     if (!this.#closed) {
       this.#closed = true;
-      try {
-        this.#input.close();
-      } catch {
-        // already closed by the session
-      }
+      this.#endInput();
     }
     return await this.exited;
   }
