@@ -40,6 +40,7 @@
 
 // The processor APIs and how to run them.
 export { start, type StartOptions } from "./src/runtime/start.ts";
+export { envCount } from "./src/runtime/settings.ts";
 export { run, type RunOptions } from "./src/session/session.ts";
 export {
   type ProcessRecordResult,

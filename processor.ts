@@ -14,6 +14,7 @@
  */
 
 import {
+  envCount,
   getLogger,
   type InitializeInput,
   type KinesisRecord,
@@ -83,19 +84,8 @@ class JsonRecordProcessor extends RecordProcessor {
   }
 }
 
-/** A whole number >= 0 from the environment, or `fallback`; anything else stops the program. */
-function envCount(name: string, fallback: number): number {
-  const raw = Deno.env.get(name)?.trim();
-  if (raw === undefined || raw === "") return fallback;
-  if (!/^[0-9]+$/.test(raw)) {
-    // deno-lint-ignore no-console
-    console.error(`${name} must be a whole number >= 0: got "${raw}"`);
-    Deno.exit(2);
-  }
-  return Number(raw);
-}
-
-// Read once; bad values stop the program before anything starts.
+// Read once. A bad value stops `launch` and `doctor` before anything starts, and the child
+// before its session.
 const options = {
   // Both rules combine; 0 turns one off. kclpy's names and defaults.
   checkpointFreqSeconds: envCount("CHECKPOINT_FREQ_SECONDS", 60),

@@ -99,3 +99,34 @@ Deno.test("launch --help documents the configuration layers", async () => {
   ok(stdout.includes("KCL_<KEY_IN_UPPER_SNAKE_CASE>"));
   ok(stdout.includes("--config=FILE"));
 });
+
+Deno.test("3.8: launch checks the children's settings before it starts anything", async () => {
+  const { code, stderr } = await launcher(["launch"], {
+    ...GOOD,
+    KCLTS_LOG_LEVEL: "verbose",
+    KCLTS_TRACE: "maybe",
+    CHECKPOINT_FREQ_SECONDS: "soon",
+    KCLTS_JAVA: "/nonexistent/java-must-not-run",
+  });
+  strictEqual(code, 2, stderr);
+  ok(stderr.includes("KCLTS_LOG_LEVEL must be one of"), stderr);
+  ok(stderr.includes("KCLTS_TRACE must be 1 or 0"), stderr);
+  ok(stderr.includes('CHECKPOINT_FREQ_SECONDS must be a whole number >= 0: got "soon"'), stderr);
+  ok(stderr.includes("nothing was started"), stderr);
+  ok(!stderr.includes("starting the KCL daemon"), stderr);
+});
+
+Deno.test("3.8: doctor lists the children's bad settings among its checks", async () => {
+  const { code, stdout, stderr } = await launcher(["doctor"], {
+    ...GOOD,
+    KCLTS_LOG_FORMAT: "xml",
+    RECORDS_PER_CHECKPOINT: "-1",
+    KCLTS_JAVA: "/nonexistent/java",
+    KCLTS_JAR: "/nonexistent/sylvite.jar",
+    KINESIS_ENDPOINT: "http://127.0.0.1:9",
+    DYNAMODB_ENDPOINT: "http://127.0.0.1:9",
+  });
+  strictEqual(code, 1, stderr);
+  ok(/FAIL\s+config\s+KCLTS_LOG_FORMAT must be "text" or "json"/.test(stdout), stdout);
+  ok(/FAIL\s+config\s+RECORDS_PER_CHECKPOINT must be a whole number/.test(stdout), stdout);
+});

@@ -1,6 +1,12 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { type ConfigInput, maskValue, resolveConfig, snakeCase } from "../src/launcher/config.ts";
-import { canonicalKey, DAEMON_KEYS, keyFromSnakeCase, suggestKey } from "../src/launcher/keys.ts";
+import { type ConfigInput, maskValue, resolveConfig } from "../src/launcher/config.ts";
+import {
+  canonicalKey,
+  DAEMON_KEYS,
+  keyFromSnakeCase,
+  snakeCase,
+  suggestKey,
+} from "../src/launcher/keys.ts";
 import { parseProperties, renderProperties } from "../src/launcher/properties.ts";
 
 const TEMPLATE = await Deno.readTextFile(new URL("../properties/kcl.properties", import.meta.url));
@@ -138,7 +144,7 @@ Deno.test("resolveConfig() rejects missing, unknown, mistyped and injected setti
     [
       "no application and no stream",
       { env: { AWS_REGION: "r" } },
-      /applicationName is required/,
+      /The stream is required/,
     ],
     [
       "no region",
@@ -170,7 +176,7 @@ Deno.test("resolveConfig() rejects missing, unknown, mistyped and injected setti
       { overrides: [["maxRecords", "lots"]] },
       /maxRecords \(from --maxRecords\) must be a whole number: got "lots"/,
     ],
-    ["a boolean", { overrides: [["disableWorkerMetrics", "yes"]] }, /must be true or false/],
+    ["a boolean", { overrides: [["disableWorkerMetrics", "maybe"]] }, /must be true or false/],
     [
       "an enum",
       { overrides: [["metricsLevel", "LOUD"]] },
@@ -190,7 +196,7 @@ Deno.test("resolveConfig() rejects missing, unknown, mistyped and injected setti
     [
       "a stop timeout",
       { env: { ...input().env, KCLTS_STOP_TIMEOUT_SECONDS: "soon" } },
-      /KCLTS_STOP_TIMEOUT_SECONDS must be a number/,
+      /KCLTS_STOP_TIMEOUT_SECONDS must be more than 2/,
     ],
   ];
   for (const [name, override, pattern] of cases) {

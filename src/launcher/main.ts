@@ -26,6 +26,7 @@ import { findJar, findTemplate, hostname, javaCommand, selfCommand } from "./pat
 import { renderProperties } from "./properties.ts";
 import { runDaemon } from "./run_daemon.ts";
 import { writeAllSync } from "../transport/write_all.ts";
+import { settingProblems } from "../runtime/settings.ts";
 
 function out(text: string): void {
   writeAllSync(Deno.stdout, text);
@@ -52,8 +53,8 @@ Configuration, lowest precedence first:
   2. each --config=FILE, in order (sylvite style)
   3. environment: ${Object.keys(ENV_KEYS).join(", ")}
      (INITIAL_POSITION: TRIM_HORIZON, LATEST, or a date for AT_TIMESTAMP)
-  4. environment KCL_<KEY_IN_UPPER_SNAKE_CASE>, e.g. KCL_MAX_RECORDS=500
-  5. --<key>=<value> arguments, e.g. --maxRecords=500
+  4. environment KCL_<KEY_IN_UPPER_SNAKE_CASE>, e.g. KCL_METRICS_LEVEL=NONE
+  5. --<key>=<value> arguments, e.g. --failoverTimeMillis=20000
 executableName (this program), workerId (the host name) and
 shutdownGraceMillis (KCLTS_STOP_TIMEOUT_SECONDS, default 10, minus 2 s) are
 set unless given. Unknown keys and values with control characters are errors.
@@ -105,6 +106,7 @@ async function effectiveConfig(parsed: Parsed): Promise<EffectiveConfig> {
     overrides: parsed.overrides,
     executableName: selfCommand(),
     hostname: hostname(),
+    childErrors: settingProblems(),
   });
 }
 

@@ -53,6 +53,38 @@ const LEVELS: Record<string, LogLevel> = {
  * ```
  */
 export function loggingFromEnv(env: Record<string, string | undefined>): Required<LoggingOptions> {
+  return { level: logLevelFromEnv(env), format: logFormatFromEnv(env), trace: traceFromEnv(env) };
+}
+
+/**
+ * Checks `KCLTS_LOG_LEVEL`, `KCLTS_LOG_FORMAT` and `KCLTS_TRACE` as
+ * {@linkcode loggingFromEnv} reads them, reporting every problem, not only the
+ * first: the launcher checks its children's settings before it starts anything.
+ *
+ * @param env The environment.
+ * @returns One message per variable with a value it does not accept.
+ *
+ * @example
+ * ```ts
+ * import { loggingProblems } from "./logging.ts";
+ * import { strictEqual } from "node:assert/strict";
+ *
+ * strictEqual(loggingProblems({ KCLTS_LOG_LEVEL: "loud", KCLTS_TRACE: "1" }).length, 1);
+ * ```
+ */
+export function loggingProblems(env: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  for (const parse of [logLevelFromEnv, logFormatFromEnv, traceFromEnv]) {
+    try {
+      parse(env);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  }
+  return problems;
+}
+
+function logLevelFromEnv(env: Record<string, string | undefined>): LogLevel {
   const rawLevel = env.KCLTS_LOG_LEVEL?.trim().toLowerCase() || "info";
   const level = LEVELS[rawLevel];
   if (!level) {
@@ -60,17 +92,25 @@ export function loggingFromEnv(env: Record<string, string | undefined>): Require
       `KCLTS_LOG_LEVEL must be one of trace, debug, info, warning, error, fatal: got "${env.KCLTS_LOG_LEVEL}"`,
     );
   }
+  return level;
+}
+
+function logFormatFromEnv(env: Record<string, string | undefined>): "text" | "json" {
   const format = env.KCLTS_LOG_FORMAT?.trim().toLowerCase() || "text";
   if (format !== "text" && format !== "json") {
     throw new RangeError(
       `KCLTS_LOG_FORMAT must be "text" or "json": got "${env.KCLTS_LOG_FORMAT}"`,
     );
   }
+  return format;
+}
+
+function traceFromEnv(env: Record<string, string | undefined>): boolean {
   const rawTrace = env.KCLTS_TRACE?.trim().toLowerCase() ?? "";
   if (!["", "0", "1", "true", "false", "yes", "no"].includes(rawTrace)) {
     throw new RangeError(`KCLTS_TRACE must be 1 or 0: got "${env.KCLTS_TRACE}"`);
   }
-  return { level, format, trace: ["1", "true", "yes"].includes(rawTrace) };
+  return ["1", "true", "yes"].includes(rawTrace);
 }
 
 /**

@@ -16,6 +16,7 @@ import { run, type RunOptions } from "../session/session.ts";
 import { connectStdio } from "../transport/stdio.ts";
 import { VERSION } from "../version.ts";
 import { writeAllSync } from "../transport/write_all.ts";
+import { settingProblems } from "./settings.ts";
 
 /** Options of {@linkcode start}: the session's options plus how the program presents itself. */
 export interface StartOptions extends Omit<RunOptions, "connection"> {
@@ -104,6 +105,11 @@ export async function start(
   if (argv.length > 0) {
     const { main } = await import("./cli.ts");
     Deno.exit(await main(argv, info));
+  }
+  const problems = settingProblems();
+  if (problems.length > 0) {
+    for (const problem of problems) writeAllSync(Deno.stderr, `${info.name}: ${problem}\n`);
+    Deno.exit(2);
   }
   if (Deno.stdin.isTerminal()) {
     const { banner } = await import("./cli.ts");
