@@ -100,7 +100,11 @@ Deno.test("3.1: the examples in --help and the README are valid under the templa
       assertClean({ env: { ...ENV, [name!]: value! } });
       checked++;
     }
-    for (const [, key, value] of text.matchAll(/ --([a-zA-Z][a-zA-Z0-9.]*)=([A-Za-z0-9_.:/-]+)/g)) {
+    for (
+      const [, key, value] of text.matchAll(
+        /(?:launch|e\.g\.)[^\n]*? --([a-zA-Z][a-zA-Z0-9.]*)=([A-Za-z0-9_.:/-]+)/g,
+      )
+    ) {
       if (key === "config") continue;
       assertClean({ overrides: [[key!, value!]] });
       checked++;

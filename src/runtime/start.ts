@@ -98,6 +98,13 @@ export async function start(
   const { name, version, args, ...runOptions } = options;
   const info: ProgramInfo = { name: name ?? programName(), version };
   const argv = args ?? Deno.args;
+  // The processor's own settings (envCount): the launcher commands report them among their
+  // errors; a child or hub stops here.
+  const problems = argv.length === 0 || argv[0] === "hub" ? settingProblems() : [];
+  if (problems.length > 0) {
+    for (const problem of problems) writeAllSync(Deno.stderr, `${info.name}: ${problem}\n`);
+    Deno.exit(2);
+  }
   if (argv[0] === "hub") {
     const { hubMain } = await import("../hub/main.ts");
     Deno.exit(await hubMain(argv.slice(1), processor, runOptions, info));
@@ -105,11 +112,6 @@ export async function start(
   if (argv.length > 0) {
     const { main } = await import("./cli.ts");
     Deno.exit(await main(argv, info));
-  }
-  const problems = settingProblems();
-  if (problems.length > 0) {
-    for (const problem of problems) writeAllSync(Deno.stderr, `${info.name}: ${problem}\n`);
-    Deno.exit(2);
   }
   if (Deno.stdin.isTerminal()) {
     const { banner } = await import("./cli.ts");
