@@ -19,7 +19,8 @@ ARG MAVEN_IMAGE=maven:3.9.16-eclipse-temurin-17-noble
 ARG JRE_IMAGE=eclipse-temurin:17.0.20_8-jre-noble
 
 # ---------------------------------------------------------------- the daemon jar
-FROM ${MAVEN_IMAGE} AS jar
+# Java bytecode: built once, on the build machine's platform, for every target platform.
+FROM --platform=$BUILDPLATFORM ${MAVEN_IMAGE} AS jar
 WORKDIR /src
 COPY sylvite/pom.xml sylvite/pom.xml
 COPY sylvite/src sylvite/src
