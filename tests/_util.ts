@@ -85,3 +85,21 @@ export async function eventually(check: () => boolean, timeoutMs = 2000): Promis
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+/**
+ * The first fenced code block of a language under a README heading.
+ *
+ * @param heading The heading line, e.g. `### Least-privilege IAM policy`.
+ * @param language The fence's language, e.g. `json`.
+ * @returns The block's text, ending with a newline.
+ */
+export function readmeBlock(heading: string, language: string): string {
+  const readme = Deno.readTextFileSync(new URL("../README.md", import.meta.url));
+  const at = readme.indexOf(`\n${heading}\n`);
+  if (at < 0) throw new Error(`README.md has no heading "${heading}"`);
+  const next = readme.slice(at + heading.length + 2).search(/^#{1,3} /m);
+  const section = readme.slice(at, next < 0 ? undefined : at + heading.length + 2 + next);
+  const block = new RegExp("^```" + language + "\\n([\\s\\S]*?)^```", "m").exec(section);
+  if (!block) throw new Error(`README.md has no ${language} block under "${heading}"`);
+  return block[1]!;
+}
