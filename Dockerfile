@@ -33,11 +33,12 @@ RUN --mount=type=secret,id=maven_settings,required=false \
 # ---------------------------------------------------------------- the runtime
 # A JRE on Ubuntu (glibc: a `deno compile` binary does not run on musl/Alpine).
 FROM ${JRE_IMAGE} AS runtime
-# Packages come from the base image's Ubuntu release, pinned by its tag; exact package versions
-# would break the build whenever Ubuntu publishes a (security) update.
+# tini is PID 1; socat is hub mode's relay between the daemon's pipes and the hub's socket
+# (src/hub/relay.ts). Packages come from the base image's Ubuntu release, pinned by its tag; exact
+# package versions would break the build whenever Ubuntu publishes a (security) update.
 # hadolint ignore=DL3008
 RUN apt-get update \
-  && apt-get install -y --no-install-recommends tini \
+  && apt-get install -y --no-install-recommends socat tini \
   && rm -rf /var/lib/apt/lists/* \
   && groupadd --system --gid 10001 kclts \
   && useradd --system --uid 10001 --gid 10001 --create-home --home-dir /home/kclts \

@@ -363,7 +363,8 @@ Deno.test("the runtime: a pinned Ubuntu JRE, tini as PID 1 running the launcher,
   ok(!/alpine/.test(baseImage(dockerfile, runtime)), "glibc, not musl");
   ok(
     runtime.instructions.some((i) =>
-      i.keyword === "RUN" && /apt-get install .*\btini\b/.test(i.args)
+      i.keyword === "RUN" && /apt-get install [^&]*\btini\b/.test(i.args) &&
+      /apt-get install [^&]*\bsocat\b/.test(i.args)
     ),
   );
   const entrypoint = instructionWords(lastInstruction(runtime, "ENTRYPOINT")!.args);
