@@ -89,7 +89,11 @@ const DYNALITE_CLI = `${EMULATORS_DIR}/node_modules/dynalite/cli.js`;
 const DYNALITE_SCRIPT = `${EMULATORS_DIR}/dynalite.mjs`;
 const SYLVITE_POM = `${REPO_ROOT}/sylvite/pom.xml`;
 const SYLVITE_JAR = `${REPO_ROOT}/sylvite/target/sylvite.jar`;
-const SYLVITE_INPUTS = [SYLVITE_POM, `${REPO_ROOT}/sylvite/src/main/resources/logback.xml`];
+const SYLVITE_INPUTS = [
+  SYLVITE_POM,
+  `${REPO_ROOT}/sylvite/src/main/resources/logback.xml`,
+  `${REPO_ROOT}/sylvite/src/main/java/dev/kclts/sylvite/CredentialsCheck.java`,
+];
 
 const encoder = new TextEncoder();
 

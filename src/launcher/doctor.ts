@@ -209,3 +209,213 @@ export function endpoints(properties: ReadonlyMap<string, string>): [string, str
     ["dynamodb", properties.get("dynamoDBEndpoint") ?? `https://dynamodb.${region}.${suffix}`],
   ];
 }
+
+/** The class in sylvite.jar that resolves credentials the way the daemon does. */
+export const CREDENTIALS_CHECK_CLASS = "dev.kclts.sylvite.CredentialsCheck";
+
+/** What {@linkcode checkCredentials} needs. */
+export interface CredentialsCheckOptions {
+  /** The Java executable. */
+  java: string;
+  /** The daemon's JVM options (`KCLTS_JAVA_OPTS`: `-Daws.*` settings count). */
+  javaOptions: readonly string[];
+  /** The daemon jar, if found. */
+  jar: string | undefined;
+  /** The rendered properties, as the daemon would read them. */
+  properties: string;
+  /** The effective `AwsCredentialsProvider`, if set. */
+  provider: string | undefined;
+  /** The environment. */
+  env: Record<string, string | undefined>;
+  /** How long the check may take (the instance metadata service is tried last). */
+  timeoutMs?: number;
+}
+
+const SOURCES: [RegExp, string][] = [
+  [/^Environment/, "environment variables AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY"],
+  [/^SystemProperty/, "JVM system properties aws.accessKeyId / aws.secretAccessKey"],
+  [/Sso/, "an IAM Identity Center (SSO) profile, from `aws sso login`"],
+  [/WebIdentity/, "web identity (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN: EKS IRSA)"],
+  [/^Container/, "the container credentials endpoint (ECS task role, EKS Pod Identity)"],
+  [/^InstanceProfile/, "the EC2 instance profile (instance metadata service)"],
+  [/AssumeRole/, "an STS AssumeRole"],
+  [/Process/, "a credential_process in the profile"],
+  [/Profile/, "a profile in the shared config/credentials files (~/.aws)"],
+];
+
+/**
+ * Names a credentials source from the AWS SDK's provider name.
+ *
+ * @param providerName The `providerName` of resolved credentials, e.g. `EnvironmentVariableCredentialsProvider`.
+ * @param env The environment (for the profile's name).
+ * @returns A description, e.g. "environment variables AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY".
+ *
+ * @example
+ * ```ts
+ * import { describeCredentialsSource } from "./doctor.ts";
+ * import { strictEqual } from "node:assert/strict";
+ *
+ * strictEqual(
+ *   describeCredentialsSource("SsoCredentialsProvider", { AWS_PROFILE: "dev" }),
+ *   "an IAM Identity Center (SSO) profile, from `aws sso login` (profile dev)",
+ * );
+ * ```
+ */
+export function describeCredentialsSource(
+  providerName: string,
+  env: Record<string, string | undefined>,
+): string {
+  const source = SOURCES.find(([pattern]) => pattern.test(providerName))?.[1];
+  if (!source) return providerName;
+  const profile = /Profile|Sso|Process/.test(providerName) && !/^InstanceProfile/.test(providerName)
+    ? ` (profile ${env.AWS_PROFILE || "default"})`
+    : "";
+  return `${source}${profile}`;
+}
+
+/**
+ * Whether a provider setting names only `EnvironmentVariableCredentialsProvider`
+ * (the emulator profile's setting).
+ */
+function environmentOnly(provider: string | undefined): boolean {
+  if (!provider) return false;
+  const names = provider.split(",").map((p) => p.split("|")[0]!.trim()).filter((p) => p !== "");
+  return names.length > 0 &&
+    names.every((name) => name.replace(/^.*\./, "") === "EnvironmentVariableCredentialsProvider");
+}
+
+const EMULATOR_HINT = "local emulators accept any value, e.g. " +
+  "AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local";
+
+/**
+ * Checks that the daemon's AWS clients get credentials: runs
+ * {@linkcode CREDENTIALS_CHECK_CLASS} from sylvite.jar, which builds the
+ * credentials providers from the properties with the daemon's own
+ * configurator and resolves them once, and names the source that supplied
+ * them (never a key). A jar without that class (not built from
+ * sylvite/pom.xml) is checked for `EnvironmentVariableCredentialsProvider`
+ * only.
+ *
+ * @param options What to check with.
+ * @returns One check per set of clients sharing a provider.
+ */
+export async function checkCredentials(options: CredentialsCheckOptions): Promise<CheckResult[]> {
+  const { env } = options;
+  const envMissing = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"].filter((name) => !env[name]);
+  const envFailure: CheckResult = {
+    name: "credentials",
+    status: "fail",
+    detail: `AwsCredentialsProvider = ${options.provider} reads the environment, and ${
+      envMissing.join(" and ")
+    } ${envMissing.length > 1 ? "are" : "is"} not set; ${EMULATOR_HINT}`,
+  };
+  let hasCheck = false;
+  if (options.jar) {
+    try {
+      hasCheck = (await zipEntries(options.jar)).includes(
+        `${CREDENTIALS_CHECK_CLASS.replaceAll(".", "/")}.class`,
+      );
+    } catch {
+      // the jar check reports it
+    }
+  }
+  if (!hasCheck) {
+    if (environmentOnly(options.provider)) {
+      return envMissing.length > 0 ? [envFailure] : [{
+        name: "credentials",
+        status: "ok",
+        detail: describeCredentialsSource("EnvironmentVariableCredentialsProvider", env),
+      }];
+    }
+    return [{
+      name: "credentials",
+      status: "warn",
+      detail: `not checked: ${
+        options.jar ?? "the jar"
+      } has no ${CREDENTIALS_CHECK_CLASS} (build sylvite.jar from sylvite/pom.xml)`,
+    }];
+  }
+  const command = new Deno.Command(options.java, {
+    args: [
+      ...options.javaOptions,
+      "-Dsylvite.log.level=OFF",
+      "-Dsylvite.chatty.level=OFF",
+      "-cp",
+      options.jar!,
+      CREDENTIALS_CHECK_CLASS,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  });
+  let child: Deno.ChildProcess;
+  try {
+    child = command.spawn();
+  } catch (error) {
+    return [{
+      name: "credentials",
+      status: "fail",
+      detail: `cannot run "${options.java}": ${(error as Error).message}`,
+    }];
+  }
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // gone
+    }
+  }, timeoutMs);
+  try {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.properties));
+    await writer.close();
+  } catch {
+    // it exited early; its output says why
+  }
+  const output = await child.output();
+  clearTimeout(timer);
+  if (timedOut) {
+    return [{
+      name: "credentials",
+      status: "fail",
+      detail: `no answer within ${
+        timeoutMs / 1000
+      } s: a credentials endpoint (STS, SSO, instance metadata) does not answer`,
+    }];
+  }
+  const results: CheckResult[] = [];
+  for (const line of new TextDecoder().decode(output.stdout).split("\n")) {
+    const match = line.match(/^(ok|fail|error) (\S+) (.*)$/);
+    if (!match) continue;
+    const [, status, clients, text] = match as unknown as [string, string, string, string];
+    const who = clients.replaceAll(",", ", ");
+    if (status === "ok") {
+      results.push({
+        name: "credentials",
+        status: "ok",
+        detail: `${who}: ${describeCredentialsSource(text, env)} [${text}]`,
+      });
+    } else {
+      const hint = /AWS_ACCESS_KEY_ID/.test(text) && environmentOnly(options.provider)
+        ? `; ${EMULATOR_HINT}`
+        : "";
+      results.push({
+        name: "credentials",
+        status: "fail",
+        detail: `${who}: ${text}${hint}`,
+      });
+    }
+  }
+  if (results.length === 0) {
+    const stderr = new TextDecoder().decode(output.stderr).trim().split("\n").slice(-3).join(" ");
+    results.push({
+      name: "credentials",
+      status: "fail",
+      detail: `the check exited with code ${output.code}: ${stderr}`,
+    });
+  }
+  return results;
+}

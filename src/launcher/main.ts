@@ -16,6 +16,7 @@ import {
 } from "./config.ts";
 import {
   checkConfig,
+  checkCredentials,
   checkEndpoint,
   checkJar,
   checkJava,
@@ -45,8 +46,10 @@ export function launcherUsage(info: ProgramInfo): string {
   ${n} doctor [--config=FILE]... [--<key>=<value>]...
 
 launch starts the KCL MultiLangDaemon (java -jar sylvite.jar), which runs
-${n} once per shard it leases. SIGTERM/SIGINT are passed on so the daemon
-shuts down gracefully; the exit code is the daemon's.
+${n} once per shard it leases. SIGTERM, SIGINT and SIGHUP start the daemon's
+graceful shutdown (the launcher sends it SIGTERM); a third signal kills it.
+Exit code: 0 after a shutdown it was asked for, else the daemon's, and 1 if
+the daemon stopped by itself with 0 (it never does when all is well).
 
 Configuration, lowest precedence first:
   1. properties/kcl.properties next to the program (or KCLTS_PROPERTIES)
@@ -184,7 +187,11 @@ export async function launcherMain(
       })\n`,
   );
   try {
-    return await runDaemon({ java, javaOptions, jar, properties: render(config, false) });
+    return await runDaemon(
+      { java, javaOptions, jar, properties: render(config, false) },
+      undefined,
+      (line) => err(`${info.name}: ${line}\n`),
+    );
   } catch (error) {
     err(
       `${info.name}: error: cannot start "${java}": ${(error as Error).message}. ` +
@@ -196,16 +203,25 @@ export async function launcherMain(
 
 async function doctor(config: EffectiveConfig, env: Record<string, string>): Promise<number> {
   const { path, searched } = findJar(env);
+  const java = javaCommand(env);
   const results: CheckResult[] = [
-    await checkJava(javaCommand(env)),
+    await checkJava(java),
     await checkJar(path, searched),
     ...checkConfig(config),
+    ...await checkCredentials({
+      java,
+      javaOptions: (env.KCLTS_JAVA_OPTS ?? "").split(/\s+/).filter((o) => o !== ""),
+      jar: path,
+      properties: render(config, false),
+      provider: config.properties.get("AwsCredentialsProvider"),
+      env,
+    }),
   ];
   for (const [name, url] of endpoints(config.properties)) {
     results.push(await checkEndpoint(name, url));
   }
   for (const result of results) {
-    out(`${result.status.toUpperCase().padEnd(4)}  ${result.name.padEnd(8)}  ${result.detail}\n`);
+    out(`${result.status.toUpperCase().padEnd(4)}  ${result.name.padEnd(11)}  ${result.detail}\n`);
   }
   const failed = results.filter((r) => r.status === "fail").length;
   out(failed === 0 ? "Everything the daemon needs is in place.\n" : `${failed} check(s) failed.\n`);
