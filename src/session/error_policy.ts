@@ -1,6 +1,8 @@
 /**
  * What happens when a processor throws: retry, then stop the process (the
- * daemon restarts from the last checkpoint), or, only when asked, skip.
+ * daemon then stops the whole worker, `System.exit(1)` in KCL 3.1.3's
+ * `MultiLangShardRecordProcessor.stopProcessing`; restarted by its supervisor,
+ * it resumes from the last checkpoint), or, only when asked, skip.
  *
  * @module
  */
@@ -29,8 +31,9 @@ export type DeadLetterHook = (
 /**
  * How processor errors are handled. By default a failing batch (or record,
  * with {@linkcode RecordFailure}) is retried 3 times with backoff, then the
- * process exits non-zero without checkpointing past it: the daemon stops and,
- * once restarted, delivers everything after the last checkpoint again.
+ * process exits non-zero without checkpointing past it: the daemon stops the
+ * whole worker and, once its supervisor restarts it, delivers everything
+ * after the last checkpoint again.
  */
 export interface ErrorPolicyOptions {
   /** Retries after the first failure. @default {3} */

@@ -575,6 +575,9 @@ class Session {
       // Always a null sequence number: it stores SHARD_END even when the last
       // record was already checkpointed (an explicit one would be skipped by
       // the daemon as a repeat, and the child shards would never start).
+      // If it fails, the child exits non-zero: the daemon does not retry, it
+      // stops the whole worker (MultiLangShardRecordProcessor.stopProcessing,
+      // System.exit(1)), and shardEnded comes again once it is restarted.
       try {
         await this.#checkpointer.checkpoint(null);
       } catch (error) {
