@@ -137,6 +137,11 @@ export interface LaunchOptions {
    * `env` and `args` above are then ignored.
    */
   exact?: { env: Record<string, string>; args: string[] };
+  /**
+   * Start the launcher the way a shell script starts a background job: with
+   * SIGINT ignored (`sh -c 'trap "" INT; exec ...'`), which the JVM inherits.
+   */
+  sigintIgnored?: boolean;
 }
 
 /** A running `processor launch`. */
@@ -162,8 +167,11 @@ export class Launcher {
         ...(options.env ? { env: options.env } : {}),
         ...(options.args ? { args: options.args } : {}),
       });
-    this.process = new Deno.Command(Deno.execPath(), {
-      args: launch.args,
+    const [command, args] = options.sigintIgnored
+      ? ["sh", ["-c", 'trap "" INT; exec "$0" "$@"', Deno.execPath(), ...launch.args]]
+      : [Deno.execPath(), launch.args];
+    this.process = new Deno.Command(command, {
+      args,
       cwd: ROOT,
       clearEnv: exact !== undefined,
       env: launch.env,
