@@ -93,6 +93,12 @@ export {
   type LogLevel,
 } from "./src/runtime/logging.ts";
 export { redirectConsoleToStderr } from "./src/runtime/console_guard.ts";
+export {
+  guardStdout,
+  type StdoutGuard,
+  type StdoutGuardOptions,
+} from "./src/runtime/stdout_guard.ts";
+export type { SyncWriter } from "./src/transport/write_all.ts";
 export type { ShardStats, ShardStatsSnapshot } from "./src/session/stats.ts";
 export { VERSION } from "./src/version.ts";
 
@@ -113,6 +119,6 @@ export {
   type TraceDirection,
   type TraceFunction,
 } from "./src/transport/connection.ts";
-export { connectStdio } from "./src/transport/stdio.ts";
+export { connectStdio, type StdioOptions } from "./src/transport/stdio.ts";
 export { connectSocket, type SocketLike } from "./src/transport/socket.ts";
 export { LineReader } from "./src/transport/line_reader.ts";

@@ -25,7 +25,12 @@ function spawnRelay(socket: string) {
     child,
     stderr,
     send: (line: string) => writer.write(encoder.encode(line + "\n")),
-    next: () => lines.next(),
+    // The daemon skips the empty lines of the framing ("\n" + json + "\n", GetNextMessageTask).
+    next: async () => {
+      let line = await lines.next();
+      while (line === "") line = await lines.next();
+      return line;
+    },
     closeStdin: () => writer.close(),
   };
 }

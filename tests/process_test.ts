@@ -4,16 +4,25 @@ import { denoRun, INITIALIZE, processRecordsLine } from "./_util.ts";
 
 const TEMPLATE = new URL("../processor.ts", import.meta.url).pathname;
 const NOISY = new URL("./fixtures/noisy_processor.ts", import.meta.url).pathname;
+const STRAY = new URL("./fixtures/stray_stdout_processor.ts", import.meta.url).pathname;
 
 interface Exchange {
   code: number;
+  /** The non-empty lines of stdout. */
   stdout: string[];
+  /** The lines the daemon would log and skip ("Skipping unexpected line", GetNextMessageTask). */
+  skipped: string[];
+  /** Stdout as written. */
+  raw: string;
   stderr: string;
 }
 
 /**
- * Runs a processor file as the daemon would: answers each checkpoint request
- * with success, sends the next line after each status, then closes stdin.
+ * Runs a processor file as the daemon would: skips empty lines silently and
+ * other lines it cannot parse with a note (a line holding a glued message
+ * fails the test at once: the daemon would wait for ever), answers each
+ * checkpoint request with success, sends the next line after each status,
+ * then closes stdin.
  */
 async function converse(
   file: string,
@@ -31,6 +40,8 @@ async function converse(
   const writer = child.stdin.getWriter();
   const encoder = new TextEncoder();
   const stdout: string[] = [];
+  const skipped: string[] = [];
+  let raw = "";
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
   async function nextLine(): Promise<string | null> {
@@ -38,6 +49,7 @@ async function converse(
       const { value, done } = await reader.read();
       if (done) return null;
       buffer += value;
+      raw += value;
     }
     const at = buffer.indexOf("\n");
     const line = buffer.slice(0, at);
@@ -49,8 +61,28 @@ async function converse(
     while (true) {
       const out = await nextLine();
       if (out === null) break;
+      if (out === "") continue;
       stdout.push(out);
-      const message = parseChildMessage(out); // throws on anything but protocol
+      let message;
+      try {
+        message = parseChildMessage(out);
+      } catch (error) {
+        if (out.includes('{"action"')) {
+          child.kill("SIGKILL");
+          await child.status;
+          await writer.close().catch(() => {});
+          await reader.cancel();
+          await stderrText;
+          throw new Error(
+            `a message glued to other output: the daemon would wait for ever: ${out}`,
+            {
+              cause: error,
+            },
+          );
+        }
+        skipped.push(out);
+        continue;
+      }
       if (message.action === "status") break;
       await writer.write(encoder.encode(
         JSON.stringify({
@@ -67,10 +99,12 @@ async function converse(
     }
   }
   await writer.close().catch(() => {});
-  for (let line = await nextLine(); line !== null; line = await nextLine()) stdout.push(line);
+  for (let line = await nextLine(); line !== null; line = await nextLine()) {
+    if (line !== "") stdout.push(line);
+  }
   if (buffer !== "") stdout.push(buffer);
   const { code } = await child.status;
-  return { code, stdout, stderr: await stderrText };
+  return { code, stdout, skipped, raw, stderr: await stderrText };
 }
 
 const SESSION = [
@@ -211,4 +245,46 @@ Deno.test("started by hand on a terminal, the processor explains itself instead 
   const text = new TextDecoder().decode(stdout);
   strictEqual(code, 2, text);
   ok(text.includes("It is not meant to be run by hand"), text);
+});
+
+const STRAY_SESSION = [
+  INITIALIZE,
+  processRecordsLine(['{"n":1}', '{"n":2}']),
+  processRecordsLine(['{"n":3}'], {
+    firstSequence: 49590338271490256608559692538361571095921575989136588900n,
+  }),
+  '{"action":"shutdownRequested"}',
+  '{"action":"leaseLost"}',
+];
+
+Deno.test("stray stdout writes without a newline (Deno.stdout.write, writeSync, process.stdout.write) go to stderr, and every status arrives", async () => {
+  const { code, stdout, skipped, raw, stderr } = await converse(STRAY, STRAY_SESSION);
+  strictEqual(code, 0, stderr);
+  deepStrictEqual(skipped, []);
+  deepStrictEqual(stdout, [
+    '{"action":"status","responseFor":"initialize"}',
+    '{"action":"status","responseFor":"processRecords"}',
+    '{"action":"status","responseFor":"processRecords"}',
+    '{"action":"checkpoint","sequenceNumber":"49590338271490256608559692538361571095921575989136588900","subSequenceNumber":0}',
+    '{"action":"status","responseFor":"shutdownRequested"}',
+    '{"action":"status","responseFor":"leaseLost"}',
+  ]);
+  // Every message is framed as "\n" + json + "\n".
+  strictEqual(raw, stdout.map((line) => `\n${line}\n`).join(""));
+  // Three writes per batch, two batches; each diverted write ends a line of stderr.
+  strictEqual(stderr.split("\n").filter((line) => line === "x").length, 6, stderr);
+});
+
+Deno.test("bytes written to file descriptor 1 directly (node:fs) land on a line of their own: the daemon skips them, every status arrives", async () => {
+  const { code, stdout, skipped, stderr } = await converse(STRAY, STRAY_SESSION, {
+    env: { STRAY_FD1: "1" },
+  });
+  strictEqual(code, 0, stderr);
+  deepStrictEqual(skipped, ["y", "y"]);
+  deepStrictEqual(
+    stdout.filter((line) => line.includes('"status"')).map((line) => parseChildMessage(line)),
+    ["initialize", "processRecords", "processRecords", "shutdownRequested", "leaseLost"].map(
+      (responseFor) => ({ action: "status", responseFor }),
+    ),
+  );
 });

@@ -146,7 +146,7 @@ Deno.test("connectStreams() notices the end of input while nobody reads", async 
   await connection.close();
 });
 
-Deno.test("connectStreams() writes each message as one line, in call order", async () => {
+Deno.test("connectStreams() frames each message as one line between newlines, in call order", async () => {
   const chunks: string[] = [];
   const connection = connectStreams(
     bytes(),
@@ -166,7 +166,10 @@ Deno.test("connectStreams() writes each message as one line, in call order", asy
   );
   strictEqual(chunks.length, 50);
   chunks.forEach((chunk, i) =>
-    strictEqual(chunk, `{"action":"checkpoint","sequenceNumber":"${i}","subSequenceNumber":0}\n`)
+    strictEqual(
+      chunk,
+      `\n{"action":"checkpoint","sequenceNumber":"${i}","subSequenceNumber":0}\n`,
+    )
   );
   await connection.close();
 });

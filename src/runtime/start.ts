@@ -10,6 +10,7 @@ import { describe } from "../errors.ts";
 import { holdLogTape, loadLogTape, logger } from "./log.ts";
 import { configureLogTape, loggingFromEnv } from "./logging.ts";
 import { redirectConsoleToStderr } from "./console_guard.ts";
+import { guardStdout } from "./stdout_guard.ts";
 import type { BatchProcessor } from "../api/processor.ts";
 import { isFactory, makeProcessor, type ProcessorSource } from "../api/factory.ts";
 import { run, type RunOptions } from "../session/session.ts";
@@ -56,8 +57,9 @@ export function programName(): string {
  * - sends logs to stderr (`KCLTS_LOG_LEVEL`, `KCLTS_LOG_FORMAT`; kept as is if
  *   the application configured LogTape itself), and `KCLTS_TRACE=1` copies
  *   every protocol line to them;
- * - redirects `console.log/info/debug/...` to stderr: stdout carries only
- *   protocol lines;
+ * - redirects `console.log/info/debug/...`, `Deno.stdout` and Node's
+ *   `process.stdout` to stderr: stdout carries only protocol lines (see
+ *   {@linkcode guardStdout} for what cannot be redirected);
  * - ignores SIGINT and SIGTERM: the daemon shuts its children down itself
  *   (`shutdownRequested`, `leaseLost`, then stdin closes);
  * - exits 0 when stdin closes, 1 if the daemon sent something invalid or the
@@ -153,6 +155,7 @@ export async function runChild(
   const startLogging = () => loadLogTape((module) => void configureLogTape(module, logging));
   const log = logger("process");
   const restoreConsole = redirectConsoleToStderr();
+  const stdout = guardStdout();
   let warned = false;
   const ignore = (signal: Deno.Signal) => () => {
     if (warned) return;
@@ -177,7 +180,7 @@ export async function runChild(
     kclts: VERSION,
     pid: Deno.pid,
   });
-  const connection = connectStdio(trace ? { trace } : {});
+  const connection = connectStdio({ stdout: stdout.protocol, ...(trace ? { trace } : {}) });
   const write = connection.write.bind(connection);
   connection.write = async (message) => {
     await write(message);
@@ -192,6 +195,7 @@ export async function runChild(
   } finally {
     await startLogging().catch(() => {});
     for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
+    stdout.restore();
     restoreConsole();
   }
 }

@@ -670,7 +670,7 @@ function failedIndex(records: readonly KinesisRecord[], error: unknown): number 
  * });
  * strictEqual(
  *   output,
- *   '{"action":"status","responseFor":"initialize"}\n{"action":"status","responseFor":"leaseLost"}\n',
+ *   '\n{"action":"status","responseFor":"initialize"}\n\n{"action":"status","responseFor":"leaseLost"}\n',
  * );
  * ```
  */

@@ -13,7 +13,10 @@ import type { DaemonMessage, StatusAction, WireRecord } from "../protocol/types.
 import type { BatchProcessor } from "../api/processor.ts";
 import { comparePositions, type SequencePosition } from "../protocol/sequence.ts";
 import { run, type RunOptions } from "../session/session.ts";
-import { connectStreams } from "../transport/connection.ts";
+import { type Connection, connectSource, connectStreams } from "../transport/connection.ts";
+import { streamSource } from "../transport/line_reader.ts";
+import { guardStdout } from "../runtime/stdout_guard.ts";
+import { writeAllSync } from "../transport/write_all.ts";
 
 /** A record to deliver. Every field is optional. */
 export interface FakeRecord {
@@ -67,6 +70,15 @@ export interface FakeDaemonOptions extends Omit<RunOptions, "connection"> {
   checkpointErrors?: (string | null)[] | CheckpointResponder;
   /** Behave like a KCL 1.7.0 daemon (legacy checkpoint field, `shutdown` messages). @default {false} */
   legacy?: boolean;
+  /**
+   * Run the session as `start()` runs it in the child process: the process's
+   * stdout (`Deno.stdout`, Node's `process.stdout`) is the pipe to this
+   * daemon, and kclts's child-mode guard diverts what other code writes there;
+   * the diverted bytes are kept in {@linkcode FakeDaemon.stray} (the child
+   * sends them to stderr). Only one such daemon can run at a time: it takes
+   * over `Deno.stdout` until the session ends. @default {false}
+   */
+  processStdout?: boolean;
 }
 
 /** The result of one action: the child's checkpoints during it. */
@@ -78,6 +90,8 @@ export interface ActionResult {
 /** Marks the options of a daemon connected to a hub (see {@linkcode FakeDaemon.connect}). */
 const SOCKET = Symbol("socket");
 const FIRST_SEQUENCE = 49590338271490256608559692538361571095921575989136588898n;
+/** Set while a `processStdout` daemon owns `Deno.stdout`. */
+let stdoutTaken = false;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -89,8 +103,10 @@ const decoder = new TextDecoder();
  *   `leaseLost`; `IllegalArgumentException` for a sequence number beyond the
  *   records delivered or before the last checkpoint; a `null` sequence number
  *   stores the last record delivered, or `SHARD_END` during `shardEnded`;
- * - a line the real daemon would skip (not JSON, unknown field) is an error
- *   here, so tests catch it.
+ * - lines end at `\n`, `\r` or `\r\n` (Java's `BufferedReader.readLine`);
+ *   empty lines are skipped, as the daemon does (`GetNextMessageTask`), and
+ *   any other line the real daemon would skip (not JSON, an unknown field,
+ *   bytes glued onto a message, blanks) is an error here, so tests catch it.
  *
  * @example Test a processor's checkpoints
  * ```ts
@@ -123,6 +139,11 @@ export class FakeDaemon implements AsyncDisposable {
   readonly delivered: WireRecord[] = [];
   /** Resolves when the session ends: `{ error }` holds why it failed, if it did. */
   readonly exited: Promise<{ error?: unknown }>;
+  /**
+   * With `processStdout`: what other code wrote to stdout during the session,
+   * diverted by kclts (the child sends it to stderr), as text.
+   */
+  stray = "";
 
   readonly #legacy: boolean;
   readonly #responder: CheckpointResponder;
@@ -145,7 +166,7 @@ export class FakeDaemon implements AsyncDisposable {
    * @param options Session options and daemon behaviour.
    */
   constructor(processor: BatchProcessor, options: FakeDaemonOptions = {}) {
-    const { checkpointErrors, legacy, ...runOptions } = options;
+    const { checkpointErrors, legacy, processStdout, ...runOptions } = options;
     this.#legacy = legacy ?? false;
     const script = Array.isArray(checkpointErrors) ? [...checkpointErrors] : null;
     const custom = typeof checkpointErrors === "function" ? checkpointErrors : null;
@@ -192,15 +213,44 @@ export class FakeDaemon implements AsyncDisposable {
           // already closed by the session
         }
       };
-      const output = new WritableStream<Uint8Array>({
-        write: (chunk) => this.#received(decoder.decode(chunk, { stream: true })),
-      });
+      let connection: Connection;
+      let restore = () => {};
+      if (processStdout) {
+        if (stdoutTaken) {
+          throw new Error("FakeDaemon: another processStdout daemon is running; close it first");
+        }
+        stdoutTaken = true;
+        const pipe = this.#takeStdout();
+        const strayDecoder = new TextDecoder();
+        const guard = guardStdout({
+          stray: {
+            writeSync: (bytes) => {
+              this.stray += strayDecoder.decode(bytes, { stream: true });
+              return bytes.length;
+            },
+          },
+        });
+        restore = () => {
+          guard.restore();
+          pipe.restore();
+          stdoutTaken = false;
+        };
+        connection = connectSource(
+          streamSource(input),
+          (bytes) => writeAllSync(guard.protocol, bytes),
+        );
+      } else {
+        const output = new WritableStream<Uint8Array>({
+          write: (chunk) => this.#received(decoder.decode(chunk, { stream: true })),
+        });
+        connection = connectStreams(input, output);
+      }
       child = run(processor, {
         statsIntervalSeconds: 0,
         sleep: () => Promise.resolve(),
         ...runOptions,
-        connection: connectStreams(input, output),
-      });
+        connection,
+      }).finally(restore);
     }
     this.exited = child.then(
       () => ({}),
@@ -337,6 +387,19 @@ export class FakeDaemon implements AsyncDisposable {
   }
 
   /**
+   * Writes to the child's stdout past kclts, as code kclts cannot divert
+   * does (`node:fs` on file descriptor 1, a subprocess that inherits stdout):
+   * to check that such output cannot corrupt a message. Empty lines are fine;
+   * any other line makes the pending action fail, as a line the real daemon
+   * would skip.
+   *
+   * @param data Text or bytes.
+   */
+  writeStdout(data: string | Uint8Array): void {
+    this.#received(typeof data === "string" ? data : decoder.decode(data, { stream: true }));
+  }
+
+  /**
    * Closes the child's stdin, as the daemon does after the last message, and
    * waits for the session to end.
    *
@@ -381,12 +444,44 @@ export class FakeDaemon implements AsyncDisposable {
     };
   }
 
+  /** Makes `Deno.stdout` write into this daemon's pipe, as fd 1 of a child process does. */
+  #takeStdout(): { restore(): void } {
+    const stdout = Deno.stdout as unknown as Record<string, unknown>;
+    const names = ["write", "writeSync", "writable"];
+    const own = names.map((name) => Object.getOwnPropertyDescriptor(stdout, name));
+    const pipeDecoder = new TextDecoder();
+    const writeSync = (bytes: Uint8Array) => {
+      this.#received(pipeDecoder.decode(bytes, { stream: true }));
+      return bytes.length;
+    };
+    Object.defineProperty(stdout, "writeSync", { value: writeSync, configurable: true });
+    Object.defineProperty(stdout, "write", {
+      value: (bytes: Uint8Array) => Promise.resolve(writeSync(bytes)),
+      configurable: true,
+    });
+    const writable = new WritableStream<Uint8Array>({ write: (chunk) => void writeSync(chunk) });
+    Object.defineProperty(stdout, "writable", { get: () => writable, configurable: true });
+    return {
+      restore: () =>
+        names.forEach((name, i) => {
+          const descriptor = own[i];
+          if (descriptor) Object.defineProperty(stdout, name, descriptor);
+          else delete stdout[name];
+        }),
+    };
+  }
+
+  /** Splits the child's output in lines as the daemon's `BufferedReader.readLine` does. */
   #received(text: string): void {
-    const parts = (this.#partial + text).split("\n");
-    this.#partial = parts.pop() ?? "";
-    for (const part of parts) {
-      const line = part.endsWith("\r") ? part.slice(0, -1) : part;
-      if (line.trim() === "") continue;
+    let rest = this.#partial + text;
+    // A trailing \r may be the first half of \r\n: wait for the next chunk.
+    const held = rest.endsWith("\r") ? "\r" : "";
+    if (held) rest = rest.slice(0, -1);
+    const parts = rest.split(/\r\n|\r|\n/);
+    this.#partial = (parts.pop() ?? "") + held;
+    for (const line of parts) {
+      // GetNextMessageTask skips exactly the empty line; anything else is parsed.
+      if (line === "") continue;
       this.transcript.push({ dir: "out", line });
       this.#lines.push(line);
     }
@@ -435,8 +530,13 @@ export class FakeDaemon implements AsyncDisposable {
         try {
           reply = parseChildMessage(line, { dialect: this.#legacy ? "legacy" : "v2" });
         } catch (error) {
+          const glued = line.indexOf('{"action":');
           throw new ProtocolError(
-            `The real daemon would skip this line and wait for ever: ${(error as Error).message}`,
+            glued > 0
+              ? `The real daemon would skip this line: a message glued to ${glued} bytes of other stdout output is lost, and both sides wait for ever`
+              : `The real daemon would skip this line (stdout must carry only protocol messages): ${
+                (error as Error).message
+              }`,
             line,
           );
         }

@@ -37,7 +37,11 @@ export interface Connection {
    * @throws {ProtocolError} If a line is not a valid daemon message.
    */
   read(): Promise<DaemonMessage | null>;
-  /** Writes one message as one line. Concurrent calls are written one after the other. */
+  /**
+   * Writes one message as one line, framed as `"\n" + json + "\n"` so that
+   * stray bytes before it cannot corrupt it. Concurrent calls are written one
+   * after the other.
+   */
   write(message: ChildMessage): Promise<void>;
   /** The dialect used to serialize checkpoint requests; set when `initialize` arrives. */
   dialect: Dialect;
@@ -162,7 +166,11 @@ class StreamConnection implements Connection {
   async write(message: ChildMessage): Promise<void> {
     const line = serializeChildMessage(message, { dialect: this.dialect });
     this.#trace?.("out", line);
-    await this.#sink(this.#encoder.encode(line + "\n"));
+    // A newline before the message too, as kclpy and aws-kcl write: bytes that
+    // something else left on stdout without a newline end up on a line of their
+    // own, which the daemon logs and skips, instead of corrupting this one. The
+    // daemon skips empty lines silently (GetNextMessageTask.handleLine).
+    await this.#sink(this.#encoder.encode("\n" + line + "\n"));
   }
 
   async close(): Promise<void> {
@@ -202,7 +210,7 @@ class StreamConnection implements Connection {
  * await connection.write({ action: "status", responseFor: "shardEnded" });
  * strictEqual(await connection.read(), null);
  * await connection.close();
- * strictEqual(written.join(""), '{"action":"status","responseFor":"shardEnded"}\n');
+ * strictEqual(written.join(""), '\n{"action":"status","responseFor":"shardEnded"}\n');
  * ```
  */
 export function connectStreams(
