@@ -40,8 +40,13 @@ import { loggingFromEnv } from "../mod.ts";
 import { withRuntimeBlock } from "../tools/dockerfile.ts";
 import { compileArguments } from "../tools/compile.ts";
 import { readmeBlock } from "./_util.ts";
-import { produce, type ProducedRecord, producerConfig, sampleRecord } from "../tools/producer.ts";
-import { ensureEmulatorsInstalled, listShards, scanLeases } from "../tools/emulators.ts";
+import {
+  produce,
+  type ProducedRecord,
+  producerConfig,
+  sampleRecord,
+} from "../src/local/producer.ts";
+import { ensureEmulatorsInstalled, listShards, scanLeases } from "../src/local/emulators.ts";
 
 const DOCKERFILES = [
   "Dockerfile",
@@ -240,7 +245,9 @@ Deno.test("the processor stage compiles with `deno task compile` in a clean dire
   ok(config.tasks.compile.includes("tools/compile.ts"));
   ok(!ignored("deno.lock") && !ignored("deno.json") && !ignored(entry));
   // node_modules never reaches the compile directory (deno compile would embed it).
-  for (const path of ["node_modules", "tools/emulators/node_modules", "bench/x/node_modules/y"]) {
+  for (
+    const path of ["node_modules", "src/local/emulators/node_modules", "bench/x/node_modules/y"]
+  ) {
     ok(ignored(path), `${path} is outside the build context`);
   }
   // The runtime ships exactly that output.
@@ -629,8 +636,8 @@ Deno.test(".dockerignore keeps dependencies, outputs, VCS data and secrets out, 
       "sylvite/pom.xml",
       "sylvite/src/main/resources/logback.xml",
       "tools/compile.ts",
-      "tools/producer.ts",
-      "tools/emulators/package-lock.json",
+      "src/local/producer.ts",
+      "src/local/emulators/package-lock.json",
     ]
   ) {
     ok(!ignored(path), `${path} is in the context`);

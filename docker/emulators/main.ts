@@ -32,7 +32,7 @@ import {
   type ShardInfo,
   waitFor,
   waitForStreamActive,
-} from "../../tools/emulators.ts";
+} from "../../src/local/emulators.ts";
 
 /** The emulator container's settings. */
 export interface EmulatorSettings {
@@ -139,7 +139,7 @@ function log(message: string): void {
 
 /**
  * The commands that start the two emulators, as the end-to-end tests start
- * them (tools/emulators.ts), but on `settings.host`.
+ * them (src/local/emulators.ts), but on `settings.host`.
  *
  * @param settings The settings.
  * @param emulatorsDir The directory of `kinesis-mock.mjs`, `dynalite.mjs` and `node_modules`.
@@ -176,7 +176,7 @@ export function emulatorCommands(
 
 async function run(settings: EmulatorSettings): Promise<number> {
   const emulatorsDir = decodeURIComponent(
-    new URL("../../tools/emulators", import.meta.url).pathname,
+    new URL("../../src/local/emulators", import.meta.url).pathname,
   );
   await Deno.remove(settings.readyFile).catch(() => {});
   const local = settings.host === "0.0.0.0" || settings.host === "::" ? "127.0.0.1" : settings.host;

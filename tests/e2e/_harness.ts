@@ -11,18 +11,20 @@
 import {
   type Emulators,
   ensureEmulatorsInstalled,
-  ensureSylviteJar,
   type LeaseItem,
   putRecords,
   scanLeases,
   type ShardInfo,
   startEmulators,
   waitFor,
-} from "../../tools/emulators.ts";
+} from "../../src/local/emulators.ts";
+import { ensureSylviteJar } from "../../src/local/jar.ts";
 import { PERMISSION_FLAGS } from "../../src/runtime/permissions.ts";
-import { forEachLine, localLaunch, prepareStream, ROOT } from "../../tools/local_launch.ts";
+import { forEachLine, localLaunch, prepareStream } from "../../src/local/local_launch.ts";
 
-export { ROOT };
+/** The repository's root directory. */
+export const ROOT: string = decodeURIComponent(new URL("../..", import.meta.url).pathname)
+  .replace(/\/$/, "");
 export const TEMPLATE: string = `${ROOT}/processor.ts`;
 
 /** A record a processor logged (from its JSON log line). */
@@ -142,6 +144,12 @@ export interface LaunchOptions {
    * SIGINT ignored (`sh -c 'trap "" INT; exec ...'`), which the JVM inherits.
    */
   sigintIgnored?: boolean;
+  /**
+   * Run `deno <args>` in `cwd` instead (e.g. a project's `deno task launch
+   * --config=properties/local.properties`), with the harness's environment but
+   * without `KCLTS_JAR`: the launcher finds the jar itself.
+   */
+  task?: { args: string[]; cwd: string };
 }
 
 /** A running `processor launch`. */
@@ -167,12 +175,16 @@ export class Launcher {
         ...(options.env ? { env: options.env } : {}),
         ...(options.args ? { args: options.args } : {}),
       });
+    if (options.task) {
+      launch.args = options.task.args;
+      delete launch.env.KCLTS_JAR;
+    }
     const [command, args] = options.sigintIgnored
       ? ["sh", ["-c", 'trap "" INT; exec "$0" "$@"', Deno.execPath(), ...launch.args]]
       : [Deno.execPath(), launch.args];
     this.process = new Deno.Command(command, {
       args,
-      cwd: ROOT,
+      cwd: options.task?.cwd ?? ROOT,
       clearEnv: exact !== undefined,
       env: launch.env,
       stdin: "null",

@@ -22,7 +22,7 @@ import {
   stageEnv,
 } from "../../docker/template.ts";
 import { prepare, settingsFromEnv } from "../../docker/emulators/main.ts";
-import { produce, type ProducedRecord, producerConfig } from "../../tools/producer.ts";
+import { produce, type ProducedRecord, producerConfig } from "../../src/local/producer.ts";
 import { report, until, World } from "./_harness.ts";
 
 const ENDPOINT_KEYS = ["KINESIS_ENDPOINT", "DYNAMODB_ENDPOINT"] as const;

@@ -4,7 +4,7 @@
  * source, and `launch` fails when the daemon gives up without them.
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { ensureSylviteJar } from "../../tools/emulators.ts";
+import { ensureSylviteJar } from "../../src/local/jar.ts";
 import { denoRun } from "../_util.ts";
 import { ROOT, TEMPLATE } from "./_harness.ts";
 

@@ -6,7 +6,8 @@ async function running(pattern: string): Promise<number[]> {
   for await (const entry of Deno.readDir("/proc")) {
     if (!/^\d+$/.test(entry.name)) continue;
     const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`).catch(() => "");
-    if (cmdline.includes(pattern)) pids.push(Number(entry.name));
+    // This checkout's processes only: other checkouts may run their tests at the same time.
+    if (cmdline.includes(pattern) && cmdline.includes(ROOT)) pids.push(Number(entry.name));
   }
   return pids;
 }

@@ -1,5 +1,5 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { listShards, splitShard } from "../../tools/emulators.ts";
+import { listShards, splitShard } from "../../src/local/emulators.ts";
 import { type Put, report, tally, uniqueName, until, World } from "./_harness.ts";
 
 Deno.test("e2e: a shard split while records flow: the parent reaches SHARD_END, its children are processed, nothing is lost", async () => {

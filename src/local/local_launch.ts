@@ -16,12 +16,10 @@ import {
   seedLeases,
   type ShardInfo,
 } from "./emulators.ts";
-import { PERMISSION_FLAGS } from "../src/runtime/permissions.ts";
-import { LineReader } from "../src/transport/line_reader.ts";
+import { PERMISSION_FLAGS } from "../runtime/permissions.ts";
+import { LineReader } from "../transport/line_reader.ts";
 
-/** The repository's root directory. */
-export const ROOT: string = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-/** The daemon profile for the emulators, relative to {@linkcode ROOT}. */
+/** The daemon profile for the emulators, relative to the working directory. */
 export const LOCAL_PROFILE = "properties/local.properties";
 
 /**
@@ -65,10 +63,13 @@ export interface LocalLaunchOptions {
   env?: Record<string, string>;
   /** More launcher arguments (`--key=value`). */
   args?: string[];
+  /** The daemon profile for the emulators. @default {LOCAL_PROFILE} */
+  profile?: string;
 }
 
 /**
- * The `deno` arguments and environment of a local launch (run with `cwd` {@linkcode ROOT}).
+ * The `deno` arguments and environment of a local launch (run it in a directory that has
+ * {@linkcode LOCAL_PROFILE}, or pass `profile`).
  *
  * @param options What to launch.
  * @returns The arguments after the Deno executable, and the environment.
@@ -84,7 +85,7 @@ export function localLaunch(options: LocalLaunchOptions): {
       ...PERMISSION_FLAGS,
       options.processor,
       "launch",
-      `--config=${LOCAL_PROFILE}`,
+      `--config=${options.profile ?? LOCAL_PROFILE}`,
       ...(options.args ?? []),
     ],
     env: {

@@ -1,21 +1,24 @@
 /**
- * Local AWS stand-ins for kclts's end-to-end tests and demo: kinesis-mock (npm `kinesis-local`) for
- * Kinesis and dynalite for DynamoDB, both started as child processes bound to 127.0.0.1, plus the
- * shaded KCL MultiLangDaemon jar built from `sylvite/pom.xml`, and small Kinesis/DynamoDB helpers
- * that speak the AWS JSON protocols with plain `fetch` (no AWS SDK).
+ * Local AWS stand-ins for kclts's end-to-end tests, the demo and `local emulators`: kinesis-mock
+ * (npm `kinesis-local`) for Kinesis and dynalite for DynamoDB, both started as child processes bound
+ * to 127.0.0.1, and small Kinesis/DynamoDB helpers that speak the AWS JSON protocols with plain
+ * `fetch` (no AWS SDK). The npm packages are installed next to this module in a checkout, and in
+ * kclts's cache directory when kclts comes from JSR.
  *
  * Both emulators run under Node or under Deno itself (the `deno` binary running this module), so a
  * machine without Node needs only Deno, a JDK and Maven. The default (`runtime: "auto"`) prefers
  * Node when it is installed: under Deno 2.9.6, every Kinesis call of the daemon (Netty, HTTP/2
  * h2c) stalled for ~10 s right after new shard consumers started, in 5 of 27 end-to-end runs (never
- * in 12 runs under Node); Deno starts faster (0.7 s vs 1.5 s) and uses less memory (115 vs 180 MB). Nothing here writes to stdout: child output goes to files in `logDir` (or is
+ * in 12 runs under Node); Deno starts faster (0.7 s vs 1.5 s) and uses less memory (115 vs 180 MB).
+ * Nothing here writes to stdout: child output goes to files in `logDir` (or is
  * discarded), and the output of `npm`/`mvn` is forwarded to our stderr.
  *
  * @example Start both emulators, create a stream and a lease table, write records
  * ```ts ignore
- * import * as emu from "./tools/emulators.ts";
+ * import * as emu from "./emulators.ts";
+ * import { ensureSylviteJar } from "./jar.ts";
  *
- * const jar = await emu.ensureSylviteJar();
+ * const jar = await ensureSylviteJar();
  * await using emulators = await emu.startEmulators({ logDir: "/tmp/kclts-logs" });
  * await emu.createStream(emulators.kinesisEndpoint, "orders", 2);
  * await emu.createLeaseTable(emulators.dynamoEndpoint, "orders-app");
@@ -45,6 +48,9 @@
  * @module
  */
 
+import { cacheDir, localPath, PACKAGE_ROOT, packageUrl, readPackageFile } from "./package.ts";
+import { commandExists, exists, logToStderr, runToStderr } from "./run.ts";
+
 // ---------------------------------------------------------------------------------------------
 // Constants and paths
 // ---------------------------------------------------------------------------------------------
@@ -67,172 +73,110 @@ export const EMULATOR_CREDENTIALS: Readonly<{ accessKeyId: string; secretAccessK
 /** Name of the global secondary index KCL 3.x requires on its lease table. */
 export const LEASE_OWNER_INDEX_NAME = "LeaseOwnerToLeaseKeyIndex";
 
-const REPO_ROOT_URL = new URL("../", import.meta.url);
-const EMULATORS_DIR_URL = new URL("./emulators/", import.meta.url);
-
-function urlToPath(url: URL): string {
-  const path = decodeURIComponent(url.pathname);
-  // file:///C:/x -> C:/x on Windows
-  return /^\/[A-Za-z]:\//.test(path) ? path.slice(1) : path;
-}
-
-function stripTrailingSlash(path: string): string {
-  return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
-}
-
-const REPO_ROOT = stripTrailingSlash(urlToPath(REPO_ROOT_URL));
-const EMULATORS_DIR = stripTrailingSlash(urlToPath(EMULATORS_DIR_URL));
-const KINESIS_MOCK_SCRIPT = `${EMULATORS_DIR}/kinesis-mock.mjs`;
-const KINESIS_MOCK_MAIN = `${EMULATORS_DIR}/node_modules/kinesis-local/main.js`;
-const KINESIS_MOCK_CERT = `${EMULATORS_DIR}/node_modules/kinesis-local/server.json`;
-const DYNALITE_CLI = `${EMULATORS_DIR}/node_modules/dynalite/cli.js`;
-const DYNALITE_SCRIPT = `${EMULATORS_DIR}/dynalite.mjs`;
-const SYLVITE_POM = `${REPO_ROOT}/sylvite/pom.xml`;
-const SYLVITE_JAR = `${REPO_ROOT}/sylvite/target/sylvite.jar`;
-const SYLVITE_INPUTS = [
-  SYLVITE_POM,
-  `${REPO_ROOT}/sylvite/src/main/resources/logback.xml`,
-  `${REPO_ROOT}/sylvite/src/main/java/dev/kclts/sylvite/CredentialsCheck.java`,
+/** The emulators' files (npm manifest, lockfile, start scripts), relative to the package root. */
+export const EMULATOR_FILES: readonly string[] = [
+  "src/local/emulators/package.json",
+  "src/local/emulators/package-lock.json",
+  "src/local/emulators/kinesis-mock.mjs",
+  "src/local/emulators/dynalite.mjs",
 ];
 
 const encoder = new TextEncoder();
 
-function logToStderr(message: string): void {
-  Deno.stderr.writeSync(encoder.encode(`[kclts emulators] ${message}\n`));
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
-
-async function mtime(path: string): Promise<number | undefined> {
-  try {
-    return (await Deno.stat(path)).mtime?.getTime();
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
+function log(message: string): void {
+  logToStderr("kclts emulators", message);
 }
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Forward a child's stream to our stderr (never to stdout). */
-async function forwardToStderr(stream: ReadableStream<Uint8Array>): Promise<void> {
-  for await (const chunk of stream) {
-    let written = 0;
-    while (written < chunk.length) written += Deno.stderr.writeSync(chunk.subarray(written));
+/**
+ * The directory the emulators are installed in and run from: in a kclts checkout
+ * `src/local/emulators/` itself; from JSR `<cache>/emulators/`, where the files of
+ * {@linkcode EMULATOR_FILES} are copied first.
+ *
+ * @param env The environment (`KCLTS_CACHE_DIR`, `HOME`). @default {Deno.env}
+ * @param root The kclts package root. @default {this package}
+ * @returns The directory.
+ */
+export async function emulatorsDir(
+  env: Readonly<Record<string, string | undefined>> = Deno.env.toObject(),
+  root: URL = PACKAGE_ROOT,
+): Promise<string> {
+  const checkout = localPath(packageUrl("src/local/emulators/", root));
+  if (checkout !== undefined && await exists(`${checkout}/package.json`)) return checkout;
+  const cache = cacheDir(env);
+  if (cache === undefined) {
+    throw new Error("No cache directory for the emulators: set KCLTS_CACHE_DIR (or HOME)");
   }
+  const dir = `${cache}/emulators`;
+  await Deno.mkdir(dir, { recursive: true });
+  for (const file of EMULATOR_FILES) {
+    const target = `${dir}/${file.slice(file.lastIndexOf("/") + 1)}`;
+    const bytes = await readPackageFile(file, root);
+    const current = await Deno.readFile(target).catch(() => undefined);
+    if (
+      current === undefined || current.length !== bytes.length ||
+      !current.every((b, i) => b === bytes[i])
+    ) {
+      await Deno.writeFile(target, bytes);
+    }
+  }
+  return dir;
 }
 
-/** Run a command to completion with stdout and stderr forwarded to our stderr. */
-async function runToStderr(command: string, args: string[], cwd: string): Promise<void> {
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command(command, {
-      args,
-      cwd,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-  } catch (error) {
-    throw new Error(`Cannot run "${command}": ${String(error)}`, { cause: error });
-  }
-  const [status] = await Promise.all([
-    child.status,
-    forwardToStderr(child.stdout),
-    forwardToStderr(child.stderr),
-  ]);
-  if (!status.success) {
-    throw new Error(`Command failed with exit code ${status.code}: ${command} ${args.join(" ")}`);
-  }
+/** Options of {@linkcode ensureEmulatorsInstalled}. */
+export interface InstallOptions {
+  /** The environment (`KCLTS_CACHE_DIR`, `HOME`). @default {Deno.env} */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** The kclts package root. @default {this package} */
+  root?: URL;
 }
-
-async function commandExists(command: string): Promise<boolean> {
-  try {
-    const { success } = await new Deno.Command(command, {
-      args: ["--version"],
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return success;
-  } catch {
-    return false;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Installation and the daemon jar
-// ---------------------------------------------------------------------------------------------
 
 /**
- * Make sure the emulator packages are installed in `tools/emulators/node_modules`.
+ * Make sure the emulator packages are installed in {@linkcode emulatorsDir}'s `node_modules`.
  *
- * Runs `npm ci` (exact versions from `tools/emulators/package-lock.json`) when they are missing. If
- * `npm` is not on `PATH`, falls back to `deno install` (the two packages pinned in `package.json`;
- * their dependencies are then resolved fresh, without the npm lockfile). Output goes to stderr.
+ * Runs `npm ci` (exact versions from `package-lock.json`) when they are missing. If `npm` is not
+ * on `PATH`, falls back to `deno install` (the two packages pinned in `package.json`; their
+ * dependencies are then resolved fresh, without the npm lockfile). Output goes to stderr.
  *
- * @returns A promise that resolves once both packages are present.
+ * @param options Environment and package root.
+ * @returns The directory the emulators run from, once both packages are present.
  */
-export async function ensureEmulatorsInstalled(): Promise<void> {
-  if (await exists(KINESIS_MOCK_MAIN) && await exists(DYNALITE_CLI)) return;
+export async function ensureEmulatorsInstalled(options: InstallOptions = {}): Promise<string> {
+  const dir = await emulatorsDir(options.env, options.root);
+  const installed = async () =>
+    await exists(`${dir}/node_modules/kinesis-local/main.js`) &&
+    await exists(`${dir}/node_modules/dynalite/cli.js`);
+  if (await installed()) return dir;
   if (await commandExists("npm")) {
-    logToStderr("installing emulators: npm ci (tools/emulators)");
-    await runToStderr("npm", ["ci", "--no-audit", "--no-fund"], EMULATORS_DIR);
+    log(`installing the emulators: npm ci (in ${dir})`);
+    await runToStderr("npm", ["ci", "--no-audit", "--no-fund"], dir);
   } else {
     // No npm: let Deno install the package.json in a scratch folder (--no-lock: no lockfile is
     // written), then move the finished node_modules into place.
-    logToStderr("npm not found; installing emulators with deno install (tools/emulators)");
-    const scratch = `${EMULATORS_DIR}/.deno-install`;
+    log(`npm not found; installing the emulators with deno install (in ${dir})`);
+    const scratch = `${dir}/.deno-install`;
     await Deno.remove(scratch, { recursive: true }).catch(() => {});
     await Deno.mkdir(scratch, { recursive: true });
     try {
-      await Deno.copyFile(`${EMULATORS_DIR}/package.json`, `${scratch}/package.json`);
+      await Deno.copyFile(`${dir}/package.json`, `${scratch}/package.json`);
       await runToStderr(
         Deno.execPath(),
         ["install", "--no-lock", "--node-modules-dir=auto", "--quiet"],
         scratch,
       );
-      await Deno.remove(`${EMULATORS_DIR}/node_modules`, { recursive: true }).catch(() => {});
-      await Deno.rename(`${scratch}/node_modules`, `${EMULATORS_DIR}/node_modules`);
+      await Deno.remove(`${dir}/node_modules`, { recursive: true }).catch(() => {});
+      await Deno.rename(`${scratch}/node_modules`, `${dir}/node_modules`);
     } finally {
       await Deno.remove(scratch, { recursive: true }).catch(() => {});
     }
   }
-  if (!(await exists(KINESIS_MOCK_MAIN) && await exists(DYNALITE_CLI))) {
-    throw new Error(`Emulator installation incomplete: missing files under ${EMULATORS_DIR}`);
+  if (!(await installed())) {
+    throw new Error(`Emulator installation incomplete: missing files under ${dir}`);
   }
-}
-
-/**
- * Return the absolute path of `sylvite/target/sylvite.jar` (the shaded KCL MultiLangDaemon 3.1.3),
- * building it with `mvn -B -q -f sylvite/pom.xml package` if it is missing or older than the pom or
- * the bundled `logback.xml`. Maven's output goes to stderr.
- *
- * @returns The absolute path of the runnable jar.
- */
-export async function ensureSylviteJar(): Promise<string> {
-  const jarTime = await mtime(SYLVITE_JAR);
-  let stale = jarTime === undefined;
-  for (const input of SYLVITE_INPUTS) {
-    const inputTime = await mtime(input);
-    if (jarTime !== undefined && inputTime !== undefined && inputTime > jarTime) stale = true;
-  }
-  if (stale) {
-    logToStderr("building sylvite/target/sylvite.jar with Maven");
-    await runToStderr("mvn", ["-B", "-q", "-f", SYLVITE_POM, "package"], REPO_ROOT);
-    if (!(await exists(SYLVITE_JAR))) throw new Error(`Maven did not produce ${SYLVITE_JAR}`);
-  }
-  return SYLVITE_JAR;
+  return dir;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -301,6 +245,11 @@ export interface StartEmulatorsOptions {
   kinesisPort?: number;
   /** Port of dynalite. @default {a free port} */
   dynamoPort?: number;
+  /**
+   * The address both emulators listen on (`0.0.0.0` in a container). The endpoints returned use
+   * 127.0.0.1 for a wildcard address. @default {"127.0.0.1"}
+   */
+  host?: string;
   /**
    * Directory for `kinesis-mock.log` and `dynalite.log` (created if needed). Without it the
    * emulators' output is discarded.
@@ -382,6 +331,7 @@ function freePort(): number {
 }
 
 async function spawnEmulator(
+  dir: string,
   name: string,
   runtime: "deno" | "node",
   script: string,
@@ -396,7 +346,7 @@ async function spawnEmulator(
   const logged = logDir !== undefined;
   const child = new Deno.Command(command, {
     args: runtimeArgs,
-    cwd: EMULATORS_DIR,
+    cwd: dir,
     env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1", ...env },
     stdin: "null",
     stdout: logged ? "piped" : "null",
@@ -497,15 +447,17 @@ async function waitUntilReady(
  * @returns Endpoints and a `stop()` that kills both processes and awaits their exit.
  */
 export async function startEmulators(options: StartEmulatorsOptions = {}): Promise<Emulators> {
-  await ensureEmulatorsInstalled();
+  const dir = await ensureEmulatorsInstalled();
   const runtime = await resolveRuntime(options.runtime ?? "auto");
   const kinesisPort = options.kinesisPort ?? freePort();
   const kinesisTlsPort = freePort();
   const dynamoPort = options.dynamoPort ?? freePort();
   const logDir = options.logDir;
   if (logDir !== undefined) await Deno.mkdir(logDir, { recursive: true });
-  const kinesisEndpoint = `http://127.0.0.1:${kinesisPort}`;
-  const dynamoEndpoint = `http://127.0.0.1:${dynamoPort}`;
+  const host = options.host ?? "127.0.0.1";
+  const local = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
+  const kinesisEndpoint = `http://${local}:${kinesisPort}`;
+  const dynamoEndpoint = `http://${local}:${dynamoPort}`;
 
   const processes: ManagedProcess[] = [];
   const stopAll = async (): Promise<void> => {
@@ -513,16 +465,22 @@ export async function startEmulators(options: StartEmulatorsOptions = {}): Promi
   };
   try {
     processes.push(
-      await spawnEmulator("kinesis-mock", runtime, KINESIS_MOCK_SCRIPT, [], {
-        ...kinesisMockEnvironment(kinesisPort, kinesisTlsPort, KINESIS_MOCK_CERT),
+      await spawnEmulator(dir, "kinesis-mock", runtime, `${dir}/kinesis-mock.mjs`, [], {
+        ...kinesisMockEnvironment(
+          kinesisPort,
+          kinesisTlsPort,
+          `${dir}/node_modules/kinesis-local/server.json`,
+        ),
+        KCLTS_EMULATOR_HOST: host,
       }, logDir),
     );
     processes.push(
       await spawnEmulator(
+        dir,
         "dynalite",
         runtime,
-        DYNALITE_SCRIPT,
-        dynaliteArguments("127.0.0.1", dynamoPort),
+        `${dir}/dynalite.mjs`,
+        dynaliteArguments(host, dynamoPort),
         {},
         logDir,
       ),

@@ -9,7 +9,7 @@
  *
  * ```sh
  * KINESIS_ENDPOINT=http://127.0.0.1:4568 STREAM_NAME=orders \
- *   deno run --allow-net --allow-env tools/producer.ts
+ *   deno run --allow-net --allow-env src/local/producer.ts
  * ```
  *
  * Environment: `KINESIS_ENDPOINT` (required), `STREAM_NAME` (default
