@@ -90,7 +90,7 @@ Deno.test("launch without the jar says how to build it and exits 2", async () =>
   });
   strictEqual(code, 2);
   ok(stderr.includes("sylvite.jar not found"), stderr);
-  ok(stderr.includes("mvn -B -f sylvite/pom.xml package"), stderr);
+  ok(stderr.includes(`deno run -A ${ROOT}local.ts jar`), stderr);
 });
 
 Deno.test("launch --help documents the configuration layers", async () => {

@@ -23,7 +23,15 @@ import {
   type CheckResult,
   endpoints,
 } from "./doctor.ts";
-import { findJar, findTemplate, hostname, javaCommand, selfCommand } from "./paths.ts";
+import {
+  findJar,
+  findTemplate,
+  hostname,
+  jarMissingHelp,
+  javaCommand,
+  selfCommand,
+  templateCandidates,
+} from "./paths.ts";
 import { renderProperties } from "./properties.ts";
 import { runDaemon } from "./run_daemon.ts";
 import { writeAllSync } from "../transport/write_all.ts";
@@ -94,7 +102,15 @@ function parse(args: string[]): Parsed {
 
 async function effectiveConfig(parsed: Parsed): Promise<EffectiveConfig> {
   const env = Deno.env.toObject();
-  const paths = [findTemplate(env), ...parsed.configs].filter((p): p is string => p !== undefined);
+  const template = findTemplate(env);
+  if (template === undefined) {
+    throw new Error(
+      `no properties template (looked at ${templateCandidates().join(", ")}): ` +
+        "put kclts's properties/kcl.properties there (a project made by kclts's init has it) " +
+        "or set KCLTS_PROPERTIES to one; nothing was started",
+    );
+  }
+  const paths = [template, ...parsed.configs];
   const files = [];
   for (const path of paths) {
     try {
@@ -169,10 +185,7 @@ export async function launcherMain(
   if (!report(config, info.name)) return 2;
   const { path: jar, searched } = findJar(env);
   if (!jar) {
-    err(
-      `${info.name}: error: sylvite.jar not found (looked at ${searched.join(", ")}); ` +
-        `build it with "mvn -B -f sylvite/pom.xml package" or set KCLTS_JAR; nothing was started\n`,
-    );
+    err(`${info.name}: error: ${jarMissingHelp(searched)}; nothing was started\n`);
     return 2;
   }
   const java = javaCommand(env);

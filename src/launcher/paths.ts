@@ -6,6 +6,7 @@
  */
 
 import { PERMISSION_FLAGS } from "../runtime/permissions.ts";
+import { cacheDir, localPath, localToolsCommand, PACKAGE_ROOT } from "../local/package.ts";
 
 /** The file name of the daemon jar. */
 export const JAR_NAME = "sylvite.jar";
@@ -72,11 +73,13 @@ function firstExisting(candidates: string[]): string | undefined {
 }
 
 /**
- * The daemon jar: `KCLTS_JAR`, else `sylvite.jar` next to the program, else
- * the Maven build's output in this repository.
+ * The daemon jar: `KCLTS_JAR`, else `sylvite.jar` next to the program or in
+ * the current directory, else the Maven build of the kclts checkout the
+ * program imports, else kclts's cache (`~/.cache/kclts/<version>/sylvite.jar`,
+ * where `local jar` and `local demo` build it).
  *
  * @param env The environment.
- * @returns The path, and the places looked at.
+ * @returns The path, and the places looked at (each once).
  */
 export function findJar(env: Record<string, string | undefined>): {
   path: string | undefined;
@@ -85,14 +88,28 @@ export function findJar(env: Record<string, string | undefined>): {
   if (env.KCLTS_JAR) {
     return { path: exists(env.KCLTS_JAR) ? env.KCLTS_JAR : undefined, searched: [env.KCLTS_JAR] };
   }
-  const dir = programDir();
+  const checkout = localPath(PACKAGE_ROOT);
+  const cache = cacheDir(env);
   const searched = [
-    `${dir}/${JAR_NAME}`,
-    `${dir}/sylvite/target/${JAR_NAME}`,
-    `${Deno.cwd()}/${JAR_NAME}`,
-    `${Deno.cwd()}/sylvite/target/${JAR_NAME}`,
+    ...new Set([
+      `${programDir()}/${JAR_NAME}`,
+      `${Deno.cwd()}/${JAR_NAME}`,
+      ...(checkout === undefined ? [] : [`${checkout}/sylvite/target/${JAR_NAME}`]),
+      ...(cache === undefined ? [] : [`${cache}/${JAR_NAME}`]),
+    ]),
   ];
   return { path: firstExisting(searched), searched };
+}
+
+/**
+ * What to do when the jar is missing.
+ *
+ * @param searched The places looked at.
+ * @returns One sentence with the command that builds it.
+ */
+export function jarMissingHelp(searched: readonly string[]): string {
+  return `sylvite.jar not found (looked at ${searched.join(", ")}); build it with ` +
+    `"${localToolsCommand()} jar" (needs Maven and a JDK 17+) or set KCLTS_JAR`;
 }
 
 /**
@@ -110,7 +127,16 @@ export function findTemplate(env: Record<string, string | undefined>): string | 
     }
     return env.KCLTS_PROPERTIES;
   }
-  return firstExisting([`${programDir()}/${TEMPLATE_PATH}`, `${Deno.cwd()}/${TEMPLATE_PATH}`]);
+  return firstExisting(templateCandidates());
+}
+
+/**
+ * Where {@linkcode findTemplate} looks without `KCLTS_PROPERTIES` (each place once).
+ *
+ * @returns The paths.
+ */
+export function templateCandidates(): string[] {
+  return [...new Set([`${programDir()}/${TEMPLATE_PATH}`, `${Deno.cwd()}/${TEMPLATE_PATH}`])];
 }
 
 /**
