@@ -8,7 +8,8 @@
  * body of `processRecord` with your own work.
  *
  * Run it: `deno task processor` (child mode, fed by a daemon), or the whole
- * pipeline locally: `deno task demo`.
+ * pipeline locally: `deno task demo`. Its tests: processor_test.ts
+ * (`deno task test`).
  *
  * @module
  */
@@ -21,14 +22,14 @@ import {
   type ProcessRecordsInput,
   RecordProcessor,
   start,
-} from "./mod.ts";
+} from "@kclts/kclts";
 
 // A LogTape logger, loaded after the start-up handshake. Logs go to stderr
 // (configured by start(); level from KCLTS_LOG_LEVEL), never stdout.
 const log = getLogger(["processor"]);
 
 /** Decodes each record as JSON (or text) and logs what it saw. */
-class JsonRecordProcessor extends RecordProcessor {
+export class JsonRecordProcessor extends RecordProcessor {
   #shardId = "";
   #records = 0;
   #bytes = 0;
@@ -92,5 +93,6 @@ const options = {
   recordsPerCheckpoint: envCount("RECORDS_PER_CHECKPOINT", 0),
 };
 
-// A factory: a new processor per shard (hub mode serves every shard in one process).
-await start(() => new JsonRecordProcessor(options));
+// A factory: a new processor per shard (hub mode serves every shard in one process). Run as a
+// program (by the daemon, or with `launch`); imported by processor_test.ts, it only exports.
+if (import.meta.main) await start(() => new JsonRecordProcessor(options));

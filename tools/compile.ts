@@ -9,18 +9,9 @@
  * @module
  */
 
-import { PERMISSION_FLAGS } from "../src/runtime/permissions.ts";
+import { compileArguments } from "../src/runtime/permissions.ts";
 
-/**
- * The `deno compile` arguments for an entry file.
- *
- * @param entry The processor's main module.
- * @param output The binary to write.
- * @returns The arguments after `deno`.
- */
-export function compileArguments(entry: string, output: string): string[] {
-  return ["compile", ...PERMISSION_FLAGS, "--frozen", "--output", output, entry];
-}
+export { compileArguments };
 
 if (import.meta.main) {
   const entry = Deno.args[0] ?? Deno.env.get("PROCESSOR") ?? "processor.ts";

@@ -34,3 +34,16 @@ export const PERMISSION_FLAGS: readonly string[] = [
   "--no-prompt",
   "--v8-flags=--max-semi-space-size=2",
 ];
+
+/**
+ * The `deno compile` arguments for a processor: these flags, `--frozen` (the
+ * lockfile decides every dependency), the output and the entry file. The
+ * `compile` task of this repository and of projects made by `init` use them.
+ *
+ * @param entry The processor's main module.
+ * @param output The binary to write.
+ * @returns The arguments after `deno`.
+ */
+export function compileArguments(entry: string, output: string): string[] {
+  return ["compile", ...PERMISSION_FLAGS, "--frozen", "--output", output, entry];
+}

@@ -1,0 +1,268 @@
+/**
+ * `init` and the files of a scaffolded project, checked statically (the proof that such a
+ * project runs is tests/e2e/scaffold_test.ts): names, refusal to overwrite, files identical to
+ * kclts's own, tasks with the launcher's flags, the Dockerfile's steps (`deno task compile`, the
+ * runtime image), the compose file against kclts's, and the JSR path: every file `init`, the
+ * emulators and the jar build read is published and readable over HTTP.
+ *
+ * @module
+ */
+
+import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
+import {
+  COPIED_FILES,
+  denoJson,
+  projectFiles,
+  RUNTIME_IMAGE,
+  validateName,
+} from "../src/scaffold/files.ts";
+import { compileArguments, PERMISSION_FLAGS } from "../src/runtime/permissions.ts";
+import { VERSION } from "../src/version.ts";
+import { baseImage, parseCompose, parseCopy, parseDockerfile } from "../docker/template.ts";
+import { EMULATOR_FILES, emulatorsDir } from "../src/local/emulators.ts";
+import { ensureSylviteJar, JAR_SOURCES, mavenMissingMessage } from "../src/local/jar.ts";
+import { readPackageFile } from "../src/local/package.ts";
+
+const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
+const decoder = new TextDecoder();
+const config = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`));
+
+async function files(from?: string): Promise<Map<string, string>> {
+  const list = await projectFiles(
+    from === undefined ? { name: "my-consumer" } : {
+      name: "my-consumer",
+      from,
+    },
+  );
+  return new Map(list.map((f) => [f.path, decoder.decode(f.content)]));
+}
+
+async function init(args: string[], cwd: string) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}/init.ts`, ...args],
+    cwd,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+  }).output();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+Deno.test("validateName() accepts DNS-style names and explains the rule otherwise", () => {
+  for (const name of ["my-consumer", "a", "orders2", "a1-b2"]) {
+    strictEqual(validateName(name), undefined);
+  }
+  for (const name of ["My", "1abc", "a_b", "a-", "-a", "a--b", "a.b", "", "a".repeat(64)]) {
+    ok(validateName(name)?.includes("lower-case letters, digits and single hyphens"), name);
+  }
+});
+
+Deno.test("kclts's template, its test, properties/ and the LocalStack hooks are copied as they are", async () => {
+  const project = await files();
+  for (const [path] of COPIED_FILES) {
+    strictEqual(project.get(path), await Deno.readTextFile(`${ROOT}/${path}`), path);
+  }
+  // The template imports kclts by name, so the copy works unchanged in a project.
+  ok(project.get("processor.ts")!.includes('from "@kclts/kclts";'));
+  ok(project.get("processor_test.ts")!.includes('from "@kclts/kclts/testing";'));
+});
+
+Deno.test("deno.json: kclts from JSR at this version, the launcher's flags, kclts's compile arguments", async () => {
+  const json = JSON.parse((await files()).get("deno.json")!);
+  deepStrictEqual(json.imports, { "@kclts/kclts": `jsr:@kclts/kclts@^${VERSION}` });
+  strictEqual(json.links, undefined);
+  deepStrictEqual(Object.keys(json.tasks).sort(), [
+    "compile",
+    "demo",
+    "launch",
+    "processor",
+    "test",
+  ]);
+  const flags = PERMISSION_FLAGS.join(" ");
+  strictEqual(json.tasks.processor, `deno run ${flags} processor.ts`);
+  strictEqual(json.tasks.launch, `deno run ${flags} processor.ts launch`);
+  strictEqual(
+    json.tasks.compile,
+    `deno ${compileArguments("processor.ts", "dist/processor").join(" ")}`,
+  );
+  // The demo runs kclts's published ./local export.
+  const [, , , specifier, command] = json.tasks.demo.split(" ");
+  strictEqual(specifier, "@kclts/kclts/local");
+  strictEqual(config.exports["./local"], "./local.ts");
+  strictEqual(command, "demo");
+  deepStrictEqual(denoJson({ from: "/src/kclts" }).links, ["/src/kclts"]);
+});
+
+Deno.test("Dockerfile: deno task compile in the Deno image, then the binary where the runtime image runs it", async () => {
+  const project = await files();
+  const dockerfile = parseDockerfile(project.get("Dockerfile")!);
+  strictEqual(dockerfile.stages.length, 2);
+  const [build, runtime] = dockerfile.stages as [
+    typeof dockerfile.stages[0],
+    typeof dockerfile.stages[0],
+  ];
+  strictEqual(baseImage(dockerfile, build), "denoland/deno:2.9.6");
+  strictEqual(baseImage(dockerfile, runtime), RUNTIME_IMAGE);
+  strictEqual(RUNTIME_IMAGE, `ghcr.io/kclts/kclts-runtime:${VERSION}`);
+  const runs = build.instructions.filter((i) => i.keyword === "RUN").map((i) => i.args);
+  ok(runs[0]!.startsWith("deno install --frozen"), runs[0]);
+  // The step the tests run (deno task compile), not a copy of its flags.
+  strictEqual(runs.at(-1), "deno task compile");
+  const output = JSON.parse(project.get("deno.json")!).tasks.compile.match(/--output (\S+)/)[1];
+  const copies = runtime.instructions.filter((i) => i.keyword === "COPY").map((i) => parseCopy(i));
+  deepStrictEqual(copies.map((c) => [c.from, c.sources, c.destination]), [
+    ["build", [`/src/${output}`], "/opt/kclts/processor"],
+  ]);
+  // deno.lock is copied: a project must commit it (the README says so).
+  ok(build.instructions.some((i) => i.keyword === "COPY" && i.args === "deno.json deno.lock ./"));
+  ok(project.get("README.md")!.includes("Commit `deno.lock`"));
+  ok(project.get(".dockerignore")!.includes("**/node_modules"));
+});
+
+Deno.test("docker-compose.yml is kclts's, with the project's image and kclts's published tools for the emulators and the producer", async () => {
+  const project = await files();
+  const ours = parseCompose(await Deno.readTextFile(`${ROOT}/docker-compose.yml`));
+  const theirs = parseCompose(project.get("docker-compose.yml")!);
+  deepStrictEqual(Object.keys(theirs.services), Object.keys(ours.services));
+  for (const name of ["processor", "processor-emulators"]) {
+    const service = theirs.services[name]!;
+    deepStrictEqual(service.environment, ours.services[name]!.environment, name);
+    deepStrictEqual(service.command, ours.services[name]!.command, name);
+    strictEqual(service.image, "my-consumer:local");
+    deepStrictEqual(service.build, { context: ".", dockerfile: "Dockerfile", args: {} });
+  }
+  deepStrictEqual(theirs.services.localstack, ours.services.localstack);
+  for (const volume of theirs.services.localstack!.volumes) {
+    const source = volume.split(":")[0]!.replace(/^\.\//, "");
+    ok([...project.keys()].some((path) => path.startsWith(source)), `${source} is written`);
+  }
+  const tools = `jsr:@kclts/kclts@^${VERSION}/local`;
+  for (const name of ["producer", "producer-emulators"]) {
+    deepStrictEqual(theirs.services[name]!.command, ["run", "-A", tools, "producer"]);
+    deepStrictEqual(theirs.services[name]!.environment, ours.services[name]!.environment);
+  }
+  const emulators = theirs.services.emulators!;
+  deepStrictEqual(emulators.command, ["run", "-A", tools, "emulators"]);
+  // `local emulators` reads these (src/local/cli.ts): every interface, the ports published,
+  // the ready file the healthcheck looks for.
+  const env = emulators.environment;
+  strictEqual(env.EMULATOR_HOST, "0.0.0.0");
+  deepStrictEqual(emulators.healthcheck!.test, ["CMD", "test", "-f", env.READY_FILE!]);
+  deepStrictEqual(emulators.ports, [
+    `127.0.0.1:${env.KINESIS_PORT}:${env.KINESIS_PORT}`,
+    `127.0.0.1:${env.DYNAMODB_PORT}:${env.DYNAMODB_PORT}`,
+  ]);
+  const processor = theirs.services["processor-emulators"]!.environment;
+  strictEqual(processor.KINESIS_ENDPOINT, `http://emulators:${env.KINESIS_PORT}`);
+  strictEqual(processor.DYNAMODB_ENDPOINT, `http://emulators:${env.DYNAMODB_PORT}`);
+  strictEqual(processor.APPLICATION_NAME, env.APPLICATION_NAME);
+  strictEqual(processor.STREAM_NAME, env.STREAM_NAME);
+});
+
+Deno.test("init writes the project, refuses to overwrite (nothing written), --force overwrites; bad names and --from are errors", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "kclts-init-" });
+  try {
+    const first = await init(["my-consumer"], dir);
+    strictEqual(first.code, 0, first.stderr);
+    ok(first.stdout.includes("cd my-consumer\n  deno task demo"), first.stdout);
+    const project = `${dir}/my-consumer`;
+    const hook = Deno.statSync(`${project}/docker/localstack/ready.d/10-kclts-stream.sh`);
+    ok((hook.mode ?? 0) & 0o100, "the LocalStack hook is executable");
+    await Deno.writeTextFile(`${project}/processor.ts`, "// mine\n");
+    await Deno.remove(`${project}/README.md`);
+    const again = await init(["my-consumer"], dir);
+    strictEqual(again.code, 1);
+    ok(again.stderr.includes("already has deno.json, processor.ts"), again.stderr);
+    ok(again.stderr.includes("--force"), again.stderr);
+    strictEqual(await Deno.readTextFile(`${project}/processor.ts`), "// mine\n");
+    await rejects(() => Deno.stat(`${project}/README.md`), Deno.errors.NotFound);
+    const forced = await init(["my-consumer", "--force"], dir);
+    strictEqual(forced.code, 0, forced.stderr);
+    strictEqual(
+      await Deno.readTextFile(`${project}/processor.ts`),
+      await Deno.readTextFile(`${ROOT}/processor.ts`),
+    );
+    const bad = await init(["My_Consumer"], dir);
+    strictEqual(bad.code, 2);
+    ok(bad.stderr.includes('"My_Consumer" is not a valid project name'), bad.stderr);
+    const notKclts = await init(["other", "--from", dir], dir);
+    strictEqual(notKclts.code, 2);
+    ok(notKclts.stderr.includes("no readable deno.json"), notKclts.stderr);
+    const none = await init([], dir);
+    strictEqual(none.code, 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** The files `deno publish` would upload, relative to the root. */
+async function publishedFiles(): Promise<Set<string>> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["publish", "--dry-run", "--allow-dirty"],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+  }).output();
+  const text = decoder.decode(output.stdout) + decoder.decode(output.stderr);
+  ok(output.success, text);
+  const prefix = `file://${ROOT}/`;
+  return new Set(
+    [...text.matchAll(/^\s+(file:\/\/\S+)/gm)].map((m) =>
+      decodeURIComponent(m[1]!.slice(prefix.length))
+    ),
+  );
+}
+
+Deno.test("from JSR: everything init, the emulators and the jar build read is published, and read over HTTP", async () => {
+  const published = await publishedFiles();
+  const needed = [
+    ...COPIED_FILES.map(([path]) => path),
+    "docker-compose.yml",
+    ...EMULATOR_FILES,
+    ...JAR_SOURCES,
+    "local.ts",
+    "init.ts",
+  ];
+  for (const path of needed) ok(published.has(path), `${path} is published`);
+  // A stand-in for jsr.io: only the published files, over HTTP, on 127.0.0.1.
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    const path = decodeURIComponent(new URL(request.url).pathname.slice(1));
+    if (!published.has(path)) return new Response("not published", { status: 404 });
+    return new Response(await Deno.readFile(`${ROOT}/${path}`));
+  });
+  const cache = await Deno.makeTempDir({ prefix: "kclts-cache-" });
+  try {
+    const root = new URL(`http://127.0.0.1:${server.addr.port}/`);
+    const remote = await projectFiles({ name: "my-consumer", root });
+    const local = await files();
+    deepStrictEqual(new Map(remote.map((f) => [f.path, decoder.decode(f.content)])), local);
+    // The emulators' files land in the cache directory, where npm installs them.
+    const dir = await emulatorsDir({ KCLTS_CACHE_DIR: cache }, root);
+    strictEqual(dir, `${cache}/emulators`);
+    for (const file of EMULATOR_FILES) {
+      const name = file.slice(file.lastIndexOf("/") + 1);
+      deepStrictEqual(
+        await Deno.readFile(`${dir}/${name}`),
+        await Deno.readFile(`${ROOT}/${file}`),
+      );
+    }
+    // The jar: without Maven, an error that says what to install and the way around it.
+    await rejects(
+      () => ensureSylviteJar({ env: { KCLTS_CACHE_DIR: cache }, root, maven: "/nonexistent/mvn" }),
+      (error: Error) =>
+        error.message === mavenMissingMessage("/nonexistent/mvn", `${cache}/sylvite/pom.xml`),
+    );
+    deepStrictEqual(
+      await Deno.readFile(`${cache}/sylvite/pom.xml`),
+      await readPackageFile("sylvite/pom.xml"),
+      "the published pom is in the cache, ready for mvn",
+    );
+    ok(mavenMissingMessage("mvn", "/p/pom.xml").includes("set KCLTS_JAR"));
+  } finally {
+    await server.shutdown();
+    await Deno.remove(cache, { recursive: true });
+  }
+});
