@@ -1,0 +1,130 @@
+/**
+ * The proof of `init`: a project scaffolded with `--from` this checkout runs
+ * its own `deno task test`, and its own `deno task launch` consumes a stream
+ * end to end through the real KCL daemon on the local emulators; its
+ * `deno task demo` runs the newcomer's pipeline. `deno task compile` and
+ * `docker build` cannot run here (no denort download, no Docker engine):
+ * tests/scaffold_test.ts checks that they run the tested task and flags.
+ *
+ * @module
+ */
+
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { report, ROOT, tally, uniqueName, until, World } from "./_harness.ts";
+
+const decoder = new TextDecoder();
+
+async function deno(args: string[], cwd: string, env: Record<string, string> = {}) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd,
+    env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", ...env },
+    stdin: "null",
+  }).output();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+/** Command lines of the running shard processes of a processor file (not its launcher). */
+async function childCommands(processor: string): Promise<string[]> {
+  const found: string[] = [];
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    const words = (await Deno.readTextFile(`/proc/${entry.name}/cmdline`).catch(() => ""))
+      .split("\0").filter(Boolean);
+    if (words.includes(processor) && !words.includes("launch")) found.push(words.join(" "));
+  }
+  return found;
+}
+
+async function scaffold(): Promise<{ dir: string; project: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "kclts-scaffold-" });
+  const init = await deno(["run", "-A", `${ROOT}/init.ts`, "proof-consumer", "--from", ROOT], dir);
+  strictEqual(init.code, 0, init.stderr);
+  ok(init.stdout.includes("deno task demo"), init.stdout);
+  return { dir, project: `${dir}/proof-consumer` };
+}
+
+Deno.test("e2e: a scaffolded project passes its own tests, and its own launcher consumes a stream through the real daemon", async () => {
+  const { dir, project } = await scaffold();
+  try {
+    // Its own tests (processor_test.ts, the test kit).
+    const test = await deno(["task", "test"], project);
+    strictEqual(test.code, 0, test.stdout + test.stderr);
+    ok(/ok \| 2 passed \| 0 failed/.test(test.stdout), test.stdout);
+
+    // Its own launcher: `deno task launch`, run where the project is, with the project's
+    // properties/; the jar is found by the launcher (the linked checkout's Maven build).
+    await using world = await World.start();
+    const stream = uniqueName("scaffold");
+    const application = uniqueName("scaffold-app");
+    await world.stream(stream, 2, application);
+    const puts = await world.put(stream, 400, "scaffold");
+    const launcher = world.launch({
+      stream,
+      application,
+      workerId: "scaffold-worker",
+      env: { CHECKPOINT_FREQ_SECONDS: "1" },
+      task: { args: ["task", "launch", "--config=properties/local.properties"], cwd: project },
+    });
+    await until(() => launcher.seen.length >= puts.length, 120_000, "every record processed");
+    const lastPerShard = new Map<string, string>();
+    for (const put of puts) lastPerShard.set(put.shardId, put.sequenceNumber);
+    strictEqual(lastPerShard.size, 2, "the records went to both shards");
+    const leases = await until(
+      async () => {
+        const leases = await world.leases(application);
+        return leases.every((l) => l.checkpoint === lastPerShard.get(l.leaseKey)) && leases;
+      },
+      60_000,
+      "every lease checkpointed at its shard's last record",
+    );
+    strictEqual(leases.length, 2);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const result = tally(puts, launcher.seen);
+    deepStrictEqual(
+      {
+        missing: result.missing.length,
+        duplicates: result.duplicates,
+        wrongContent: result.wrongContent,
+        unexpected: result.unexpected,
+      },
+      { missing: 0, duplicates: 0, wrongContent: 0, unexpected: 0 },
+    );
+    // The daemon runs the project's processor.ts (its executableName), one child per shard.
+    const children = await childCommands(`${project}/processor.ts`);
+    strictEqual(children.length, 2, children.join("\n"));
+    launcher.signal("SIGTERM");
+    strictEqual(await launcher.exited, 0);
+    report(
+      `scaffold: deno task test 2 passed; deno task launch: put ${puts.length}, processed ${launcher.seen.length}, lost ${result.missing.length}, duplicated ${result.duplicates}, ${leases.length} leases at their last record`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("e2e: a scaffolded project's `deno task demo` runs its processor through the real daemon and stops by itself", async () => {
+  const { dir, project } = await scaffold();
+  try {
+    const demo = await deno(["task", "demo", "--seconds", "20", "--shards", "2"], project);
+    strictEqual(demo.code, 0, demo.stdout + demo.stderr);
+    ok(demo.stdout.includes("→ processor.ts"), demo.stdout);
+    const summary = demo.stdout.match(
+      /put (\d+), processed (\d+), not processed (\d+), processed twice (\d+); daemon exit code (\d+); checkpointed (\d+)/,
+    );
+    ok(summary, demo.stdout);
+    const [, put, processed, missing, , daemon, checkpointed] = summary.map(Number);
+    ok(put! > 50, `put ${put}`);
+    strictEqual(missing, 0);
+    strictEqual(processed, put);
+    strictEqual(daemon, 0);
+    strictEqual(checkpointed, put, "the final checkpoints cover every record put");
+    report(`scaffold demo: put ${put}, processed ${processed}, checkpointed ${checkpointed}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
