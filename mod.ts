@@ -99,7 +99,12 @@ export {
   type StdoutGuardOptions,
 } from "./src/runtime/stdout_guard.ts";
 export type { SyncWriter } from "./src/transport/write_all.ts";
-export type { ShardStats, ShardStatsSnapshot } from "./src/session/stats.ts";
+export type {
+  ShardState,
+  ShardStats,
+  ShardStatsReader,
+  ShardStatsSnapshot,
+} from "./src/session/stats.ts";
 export { VERSION } from "./src/version.ts";
 
 // The protocol, for advanced use and tools.

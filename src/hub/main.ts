@@ -17,6 +17,7 @@ import type { ProgramInfo } from "../runtime/start.ts";
 import { writeAllSync } from "../transport/write_all.ts";
 import { VERSION } from "../version.ts";
 import { Hub } from "./hub.ts";
+import { serveHubMetrics } from "../metrics/live.ts";
 
 /** The default grace period after a stop signal, in seconds (the launcher's stop timeout). */
 const DEFAULT_GRACE_SECONDS = 10;
@@ -137,6 +138,24 @@ export async function hubMain(
     restoreConsole();
     return fail(info, (error as Error).message, 1);
   }
+  let metrics;
+  try {
+    metrics = serveHubMetrics(
+      () => [...hub.sessions].map((session) => session.stats),
+      Deno.env.toObject(),
+      (error) => log.warn("metrics: {error}", { error: describe(error) }),
+    );
+  } catch (error) {
+    await hub.close(0);
+    restoreConsole();
+    return fail(info, (error as Error).message, 1);
+  }
+  if (metrics) {
+    log.info("Serving /metrics and /healthz on http://{host}:{port}", {
+      host: metrics.host,
+      port: metrics.port,
+    });
+  }
   log.info("{name} hub listening on {socket} (kclts {kclts}, pid {pid})", {
     name: info.name,
     socket: hub.path,
@@ -179,6 +198,7 @@ export async function hubMain(
     );
     return idle && cut === 0 ? 0 : 1;
   } finally {
+    await metrics?.close();
     for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
     restoreConsole();
   }

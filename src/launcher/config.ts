@@ -40,6 +40,11 @@ export const LAUNCHER_ENV: readonly string[] = [
   "KCLTS_JAVA",
   "KCLTS_JAVA_OPTS",
   "KCLTS_STOP_TIMEOUT_SECONDS",
+  // the metrics listener: src/metrics/config.ts
+  "KCLTS_HTTP_PORT",
+  "KCLTS_HTTP_HOST",
+  "KCLTS_HEALTH_STALL_SECONDS",
+  "KCLTS_HEALTH_HANDLER_SECONDS",
 ];
 
 /** A properties file's text and where it came from. */

@@ -34,6 +34,8 @@ import {
 } from "./paths.ts";
 import { renderProperties } from "./properties.ts";
 import { runDaemon } from "./run_daemon.ts";
+import { metricsConfigFromEnv } from "../metrics/config.ts";
+import type { LauncherMetrics } from "../metrics/per_process.ts";
 import { writeAllSync } from "../transport/write_all.ts";
 import { settingProblems } from "../runtime/settings.ts";
 
@@ -199,10 +201,23 @@ export async function launcherMain(
         p.get("workerId") ?? p.get("workerIdentifier")
       })\n`,
   );
+  let metrics: LauncherMetrics | null;
+  try {
+    metrics = await startMetrics(env, p, info.name);
+  } catch (error) {
+    err(`${info.name}: error: ${(error as Error).message}; nothing was started\n`);
+    return 2;
+  }
   try {
     return await runDaemon(
-      { java, javaOptions, jar, properties: render(config, false) },
-      undefined,
+      {
+        java,
+        javaOptions,
+        jar,
+        properties: render(config, false),
+        ...(metrics ? { env: metrics.env } : {}),
+      },
+      () => metrics?.daemonStarted(),
       (line) => err(`${info.name}: ${line}\n`),
     );
   } catch (error) {
@@ -211,7 +226,32 @@ export async function launcherMain(
         "Install a JRE 17+ or set JAVA_HOME; nothing was started\n",
     );
     return 2;
+  } finally {
+    metrics?.daemonExited();
+    await metrics?.close();
   }
+}
+
+/** The metrics listener (`KCLTS_HTTP_PORT`), or `null` when it is off; loaded only when on. */
+async function startMetrics(
+  env: Record<string, string>,
+  properties: Map<string, string>,
+  name: string,
+): Promise<LauncherMetrics | null> {
+  const config = metricsConfigFromEnv(env);
+  if (!config) return null;
+  const { startLauncherMetrics } = await import("../metrics/per_process.ts");
+  const emptyBatches =
+    properties.get("callProcessRecordsEvenForEmptyRecordList")?.trim().toLowerCase() === "true";
+  const metrics = await startLauncherMetrics(
+    config,
+    emptyBatches,
+    (message) => err(`${name}: warning: ${message}\n`),
+  );
+  err(
+    `${name}: serving /metrics and /healthz on http://${config.host}:${metrics.server.port}\n`,
+  );
+  return metrics;
 }
 
 async function doctor(config: EffectiveConfig, env: Record<string, string>): Promise<number> {

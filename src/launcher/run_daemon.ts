@@ -16,6 +16,8 @@ export interface DaemonCommand {
   jar: string;
   /** The rendered properties text. */
   properties: string;
+  /** Environment added to the launcher's (the daemon passes it on to its children). */
+  env?: Record<string, string>;
 }
 
 /** Signals that ask the launcher to stop the daemon gracefully. */
@@ -85,6 +87,7 @@ export async function runDaemon(
 ): Promise<number> {
   const child = new Deno.Command(command.java, {
     args: javaArguments(command),
+    ...(command.env ? { env: command.env } : {}),
     stdin: "piped",
     stdout: "inherit",
     stderr: "inherit",

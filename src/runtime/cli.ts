@@ -54,6 +54,7 @@ Usage:
   ${n} properties [options]  print the daemon's effective properties (secrets masked)
   ${n} doctor [options]      check Java, the jar, the configuration and the endpoints
   ${n} hub --socket PATH     every shard in this one process, through relays (launch --hub)
+  ${n} health [--url=URL]    ask the running worker's /healthz (KCLTS_HTTP_PORT); 0 = healthy
   ${n} --help | --version
 
 Child mode environment:
@@ -74,6 +75,13 @@ Run "${n} launch --help" for the launcher's options and environment variables.
  */
 export async function main(args: string[], info: ProgramInfo): Promise<number> {
   const [command, ...rest] = args;
+  if (command === "health") {
+    const { healthCommand } = await import("../metrics/health_command.ts");
+    return await healthCommand(rest, Deno.env.toObject(), {
+      out: (text) => writeAllSync(Deno.stdout, text),
+      err: (text) => writeAllSync(Deno.stderr, text),
+    });
+  }
   if (command === "launch" || command === "properties" || command === "doctor") {
     const { launcherMain } = await import("../launcher/main.ts");
     return await launcherMain(command, rest, info);

@@ -9,7 +9,9 @@
  * - `--allow-read`: the launcher reads the properties template and checks
  *   the jar; `Deno.execPath()` needs it.
  * - `--allow-run`: the launcher starts `java` (from `JAVA_HOME` or `PATH`).
- * - `--allow-write`: hub mode creates its socket (and its private directory).
+ * - `--allow-write`: hub mode creates its socket (and its private directory);
+ *   in per-process mode with `KCLTS_HTTP_PORT`, each child keeps a metrics
+ *   state file in a private directory the launcher creates.
  * - `--allow-net`: `doctor` checks that the endpoints answer; processors
  *   usually send records somewhere.
  * - `--allow-sys=hostname,uid`: the default `workerId`; hub mode checks that its

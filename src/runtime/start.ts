@@ -18,6 +18,8 @@ import { connectStdio } from "../transport/stdio.ts";
 import { VERSION } from "../version.ts";
 import { writeAllSync } from "../transport/write_all.ts";
 import { settingProblems } from "./settings.ts";
+import { ShardStats } from "../session/stats.ts";
+import { METRICS_DIR_ENV, StateFileWriter } from "../metrics/state_file.ts";
 
 /** Options of {@linkcode start}: the session's options plus how the program presents itself. */
 export interface StartOptions extends Omit<RunOptions, "connection"> {
@@ -186,16 +188,40 @@ export async function runChild(
     await write(message);
     void startLogging();
   };
+  const metrics = stateFileFromEnv(options);
   try {
-    await run(processor, { ...options, connection });
+    await run(processor, { ...options, connection, ...metrics.options });
     return 0;
   } catch (error) {
     log.fatal("Stopping with exit code 1: {error}", { error: describe(error) });
     return 1;
   } finally {
+    metrics.close();
     await startLogging().catch(() => {});
     for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
     stdout.restore();
     restoreConsole();
   }
+}
+
+/**
+ * Per-process mode's metrics: with {@linkcode METRICS_DIR_ENV} set (by the
+ * launcher, when `KCLTS_HTTP_PORT` is), the session's counters go to a state
+ * file; without it, nothing is done.
+ */
+function stateFileFromEnv(
+  options: Omit<RunOptions, "connection">,
+): { options: Pick<RunOptions, "stats">; close(): void } {
+  const dir = Deno.env.get(METRICS_DIR_ENV);
+  if (!dir) return { options: {}, close() {} };
+  const stats = options.stats ??
+    new ShardStats(options.statsIntervalSeconds ?? 60, options.now ?? Date.now);
+  const writer = new StateFileWriter(dir, stats, {
+    onError: (error) =>
+      logger("metrics").warn("Cannot write the metrics state file in {dir}: {error}", {
+        dir,
+        error: describe(error),
+      }),
+  });
+  return { options: { stats }, close: () => writer.close() };
 }

@@ -114,7 +114,7 @@ class Session {
       sleep: this.#sleep,
       events: {
         stored: (position) => {
-          this.#stats.checkpoints++;
+          this.#stats.checkpointStored();
           checkpointLog.debug("Checkpoint stored at {at}", {
             shardId: this.#shardId,
             at: position ? position.sequenceNumber : "latest",
@@ -122,7 +122,7 @@ class Session {
           });
         },
         refused: (error, willRetry, delayMs) => {
-          this.#stats.errors++;
+          this.#stats.checkpointErrors++;
           const level = willRetry ? "warn" : error.leaseLost ? "warn" : "error";
           checkpointLog[level]("{message}{retry}", {
             shardId: this.#shardId,
@@ -143,8 +143,10 @@ class Session {
       while (true) {
         const message = await this.#connection.read();
         if (message === null) break;
+        this.#stats.busy(message.action);
         const handling = this.#dispatch(message);
         const outcome = await Promise.race([handling.then(() => "done" as const), ended]);
+        this.#stats.idle(this.#state);
         if (outcome === "ended" && this.#state !== "ended") {
           this.#log.warn(
             "The daemon closed stdin while {action} was running; waiting up to {ms} ms for it",
@@ -175,6 +177,7 @@ class Session {
       this.#logStats("Session failed");
       throw error;
     } finally {
+      this.#stats.idle("ended");
       await this.#connection.close();
     }
   }
@@ -306,7 +309,7 @@ class Session {
         return null;
       } catch (error) {
         if (this.#fatal) return error;
-        this.#stats.errors++;
+        this.#stats.processingErrors++;
         if (error instanceof CheckpointError && error.leaseLost) return error;
         if (attempt > this.#policy.retries) return error;
         const delay = retryDelay(this.#policy, attempt);
@@ -368,10 +371,7 @@ class Session {
       bytes += base64Size(record.data);
     }
     const stats = this.#stats;
-    stats.batches++;
-    stats.records += records.length;
-    stats.bytes += bytes;
-    stats.millisBehindLatest = message.millisBehindLatest;
+    stats.batch(records.length, bytes, message.millisBehindLatest);
     const last = records[records.length - 1];
     if (last) this.#checkpointer.delivered(last);
 
@@ -426,7 +426,7 @@ class Session {
           );
           return null;
         }
-        this.#stats.errors++;
+        this.#stats.processingErrors++;
         const index = failedIndex(remaining, error);
         if (index > 0) {
           remaining = remaining.slice(index);
