@@ -51,7 +51,13 @@ ENV KCLTS_STOP_TIMEOUT_SECONDS=10 \
     KCLTS_JAVA_OPTS="-XX:+ExitOnOutOfMemoryError" \
     KCLTS_LOG_LEVEL=info \
     KCLTS_LOG_FORMAT=text \
-    SYLVITE_LOG_LEVEL=INFO
+    SYLVITE_LOG_LEVEL=INFO \
+    KCLTS_HTTP_PORT=9464 \
+    KCLTS_HTTP_HOST=0.0.0.0
+# /metrics and /healthz of the launcher (or the hub). The binary asks /healthz itself: no curl.
+EXPOSE 9464
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
+  CMD ["/opt/kclts/processor", "health"]
 LABEL org.opencontainers.image.title="kclts runtime" \
       org.opencontainers.image.description="The KCL MultiLangDaemon for a kclts processor: add /opt/kclts/processor" \
       org.opencontainers.image.licenses="Apache-2.0"
