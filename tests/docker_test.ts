@@ -33,13 +33,20 @@ import {
   substitute,
 } from "../docker/template.ts";
 import { emulatorCommands, settingsFromEnv } from "../docker/emulators/main.ts";
-import { ENV_KEYS, LAUNCHER_ENV, resolveConfig } from "../src/launcher/config.ts";
-import { keyFromSnakeCase } from "../src/launcher/keys.ts";
+import { resolveConfig } from "../src/launcher/config.ts";
 import { JAR_NAME, TEMPLATE_PATH } from "../src/launcher/paths.ts";
 import { loggingFromEnv } from "../mod.ts";
 import { withRuntimeBlock } from "../tools/dockerfile.ts";
 import { compileArguments } from "../tools/compile.ts";
 import { readmeBlock } from "./_util.ts";
+import {
+  accepted,
+  BINARY,
+  CHILD_LOGGING,
+  DAEMON_LOGGING,
+  IMAGE_DIR,
+  templateEnv,
+} from "./_container.ts";
 import {
   produce,
   type ProducedRecord,
@@ -54,8 +61,6 @@ const DOCKERFILES = [
   "docker/emulators/Dockerfile",
   "docker/producer/Dockerfile",
 ];
-const IMAGE_DIR = "/opt/kclts";
-const BINARY = `${IMAGE_DIR}/processor`;
 const compose = await readCompose();
 const dockerfile = await readDockerfile();
 /** The consumer image: the runtime stage plus the processor. */
@@ -420,28 +425,6 @@ Deno.test("`docker run -e STREAM_NAME -e APPLICATION_NAME -e AWS_REGION <image>`
 // ---------------------------------------------------------------------------------------------
 // docker-compose.yml
 // ---------------------------------------------------------------------------------------------
-
-/** Names read by the processor program in the image, besides the launcher's. */
-const CHILD_LOGGING = ["KCLTS_LOG_LEVEL", "KCLTS_LOG_FORMAT", "KCLTS_TRACE"];
-const DAEMON_LOGGING = ["SYLVITE_LOG_LEVEL", "SYLVITE_CHATTY_LOG_LEVEL"];
-const AWS_SDK = [
-  "AWS_ACCESS_KEY_ID",
-  "AWS_SECRET_ACCESS_KEY",
-  "AWS_SESSION_TOKEN",
-  "AWS_EC2_METADATA_DISABLED",
-  "AWS_PROFILE",
-];
-const templateEnv = [
-  ...Deno.readTextFileSync(`${ROOT}/processor.ts`).matchAll(
-    /(?:Deno\.env\.get|envCount)\("([A-Z0-9_]+)"/g,
-  ),
-].map((m) => m[1]!);
-
-function accepted(name: string): boolean {
-  return name in ENV_KEYS || LAUNCHER_ENV.includes(name) || CHILD_LOGGING.includes(name) ||
-    DAEMON_LOGGING.includes(name) || AWS_SDK.includes(name) || templateEnv.includes(name) ||
-    (name.startsWith("KCL_") && keyFromSnakeCase(name.slice(4)) !== undefined);
-}
 
 Deno.test("the accepted names are the ones kclts, the daemon and the template read", () => {
   const logging = Deno.readTextFileSync(`${ROOT}/src/runtime/logging.ts`);
