@@ -9,7 +9,8 @@
  * - Agreement with the image (read from the Dockerfile, as the compose tests
  *   do): no entrypoint override, the image's user, only variables kclts reads,
  *   a configuration the launcher accepts, stop timeouts above
- *   KCLTS_STOP_TIMEOUT_SECONDS, memory sized for KCL_MAX_LEASES_FOR_WORKER.
+ *   KCLTS_STOP_TIMEOUT_SECONDS, probes and health check on the image's
+ *   /healthz, memory sized for KCL_MAX_LEASES_FOR_WORKER.
  *
  * What only a cluster or an AWS account would show (the pods start, IRSA and
  * the task role work, the JVM fits the limit on a real stream) is not run here.
@@ -27,6 +28,8 @@ import {
   stageEnv,
 } from "../docker/template.ts";
 import { resolveConfig } from "../src/launcher/config.ts";
+import { metricsConfigFromEnv } from "../src/metrics/config.ts";
+import { healthUrl } from "../src/metrics/health_command.ts";
 import { TEMPLATE_PATH } from "../src/launcher/paths.ts";
 import { accepted, BINARY } from "./_container.ts";
 import { findTool, ignoreWithout, ROOT, runTool } from "./_tools.ts";
@@ -312,6 +315,51 @@ Deno.test("the Deployment and the ServiceAccount: selector, IRSA role, EKS detec
   for (const file of ["deployment.yaml", "serviceaccount.yaml"]) {
     ok(Deno.readTextFileSync(`${ROOT}/${K8S_DIR}/${file}`).includes(IAM_POLICY), file);
   }
+});
+
+/** The image's HEALTHCHECK: its options in seconds (retries as a count) and its command. */
+function imageHealthcheck(): { options: Record<string, number>; command: string[] } {
+  const args = lastInstruction(image, "HEALTHCHECK")!.args;
+  const match = /^((?:--[a-z-]+=\S+\s+)*)CMD\s+(\[.*\])$/.exec(args);
+  ok(match, `HEALTHCHECK ${args}`);
+  const options = Object.fromEntries(
+    [...match[1]!.matchAll(/--([a-z-]+)=(\d+)s?/g)].map(([, name, value]) => [name, Number(value)]),
+  );
+  return { options, command: JSON.parse(match[2]!) };
+}
+
+Deno.test("the probes and the ECS health check ask the worker's /healthz as the image's HEALTHCHECK does", () => {
+  const { options, command } = imageHealthcheck();
+  deepStrictEqual(command, [BINARY, "health"]);
+  // Kubernetes: kubelet connects from outside the pod, so the listener must not be on loopback.
+  const env = { ...imageEnv, ...k8sEnv };
+  const metrics = metricsConfigFromEnv(env);
+  ok(metrics, "KCLTS_HTTP_PORT is set: the listener runs");
+  ok(["0.0.0.0", "::"].includes(metrics.host), `the listener binds ${metrics.host}`);
+  const url = new URL(healthUrl(env)!);
+  const port = container.ports.find((p: Json) => p.containerPort === metrics.port);
+  ok(port, `the container declares port ${metrics.port}`);
+  for (const probe of [container.livenessProbe, container.readinessProbe]) {
+    strictEqual(probe.httpGet.path, url.pathname);
+    ok(probe.httpGet.port === port.name || probe.httpGet.port === metrics.port);
+  }
+  strictEqual(container.livenessProbe.initialDelaySeconds, options["start-period"]);
+  strictEqual(container.livenessProbe.periodSeconds, options.interval);
+  strictEqual(container.livenessProbe.timeoutSeconds, options.timeout);
+  strictEqual(container.livenessProbe.failureThreshold, options.retries);
+  // ECS runs the image's command with the image's timings (it ignores the image's HEALTHCHECK).
+  const check = ecsContainer.healthCheck;
+  deepStrictEqual(check.command, ["CMD", ...command]);
+  deepStrictEqual(
+    [check.interval, check.timeout, check.retries, check.startPeriod],
+    [options.interval, options.timeout, options.retries, options["start-period"]],
+  );
+  // ECS's ranges (Amazon ECS API reference, HealthCheck).
+  ok(check.interval >= 5 && check.interval <= 300 && check.timeout >= 2 && check.timeout <= 60);
+  ok(
+    check.retries >= 1 && check.retries <= 10 && check.startPeriod >= 0 && check.startPeriod <= 300,
+  );
+  ok(ecsContainer.portMappings.some((p: Json) => p.containerPort === metrics.port));
 });
 
 // ---------------------------------------------------------------------------------------------
