@@ -18,7 +18,18 @@ import {
 } from "../src/scaffold/files.ts";
 import { compileArguments, PERMISSION_FLAGS } from "../src/runtime/permissions.ts";
 import { VERSION } from "../src/version.ts";
-import { baseImage, parseCompose, parseCopy, parseDockerfile } from "../docker/template.ts";
+import {
+  baseImage,
+  instructionWords,
+  lastInstruction,
+  parseCompose,
+  parseCopy,
+  parseDockerfile,
+  readDockerfile,
+} from "../docker/template.ts";
+import { findTool, ignoreWithout, repositoryFiles, runTool } from "./_tools.ts";
+import { servePublished } from "./_published.ts";
+import { parse as parseYaml } from "yaml";
 import { EMULATOR_FILES, emulatorsDir } from "../src/local/emulators.ts";
 import { ensureSylviteJar, JAR_SOURCES, mavenMissingMessage } from "../src/local/jar.ts";
 import { readPackageFile } from "../src/local/package.ts";
@@ -122,6 +133,29 @@ Deno.test("Dockerfile: deno task compile in the Deno image, then the binary wher
   ok(project.get(".dockerignore")!.includes("**/node_modules"));
 });
 
+Deno.test("the project's image is the runtime image the release workflow pushes, running the binary the project copies in", async () => {
+  const release = parseYaml(await Deno.readTextFile(`${ROOT}/.github/workflows/release.yml`));
+  strictEqual(`${release.env.IMAGE}:${VERSION}`, RUNTIME_IMAGE);
+  const runtime = await readDockerfile("docker/runtime/Dockerfile");
+  const entrypoint = instructionWords(lastInstruction(runtime.stages.at(-1)!, "ENTRYPOINT")!.args);
+  const project = parseDockerfile((await files()).get("Dockerfile")!);
+  const copy = parseCopy(lastInstruction(project.stages.at(-1)!, "COPY")!);
+  ok(entrypoint.includes(copy.destination), `${entrypoint} runs ${copy.destination}`);
+  // Nothing else in the project's final stage: user, entrypoint and environment are the image's.
+  deepStrictEqual(project.stages.at(-1)!.instructions.map((i) => i.keyword), ["COPY"]);
+});
+
+const hadolint = findTool("hadolint");
+
+Deno.test({
+  name: "hadolint finds nothing in the project's Dockerfile",
+  ignore: ignoreWithout("tests/scaffold_test.ts", { hadolint: hadolint !== undefined }),
+  fn: async () => {
+    const result = await runTool(hadolint!, ["-"], (await files()).get("Dockerfile")!);
+    ok(result.success, `hadolint on the project's Dockerfile:\n${result.output}`);
+  },
+});
+
 Deno.test("docker-compose.yml is kclts's, with the project's image and kclts's published tools for the emulators and the producer", async () => {
   const project = await files();
   const ours = parseCompose(await Deno.readTextFile(`${ROOT}/docker-compose.yml`));
@@ -198,26 +232,9 @@ Deno.test("init writes the project, refuses to overwrite (nothing written), --fo
   }
 });
 
-/** The files `deno publish` would upload, relative to the root. */
-async function publishedFiles(): Promise<Set<string>> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["publish", "--dry-run", "--allow-dirty"],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-  }).output();
-  const text = decoder.decode(output.stdout) + decoder.decode(output.stderr);
-  ok(output.success, text);
-  const prefix = `file://${ROOT}/`;
-  return new Set(
-    [...text.matchAll(/^\s+(file:\/\/\S+)/gm)].map((m) =>
-      decodeURIComponent(m[1]!.slice(prefix.length))
-    ),
-  );
-}
-
 Deno.test("from JSR: everything init, the emulators and the jar build read is published, and read over HTTP", async () => {
-  const published = await publishedFiles();
+  await using server = await servePublished();
+  const published = server.files;
   const needed = [
     ...COPIED_FILES.map(([path]) => path),
     "docker-compose.yml",
@@ -227,15 +244,14 @@ Deno.test("from JSR: everything init, the emulators and the jar build read is pu
     "init.ts",
   ];
   for (const path of needed) ok(published.has(path), `${path} is published`);
-  // A stand-in for jsr.io: only the published files, over HTTP, on 127.0.0.1.
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
-    const path = decodeURIComponent(new URL(request.url).pathname.slice(1));
-    if (!published.has(path)) return new Response("not published", { status: 404 });
-    return new Response(await Deno.readFile(`${ROOT}/${path}`));
-  });
+  // Every source of the jar is among those the build outside a clone fetches.
+  deepStrictEqual(
+    repositoryFiles((path) => path.startsWith("sylvite/")).sort(),
+    [...JAR_SOURCES].sort(),
+  );
   const cache = await Deno.makeTempDir({ prefix: "kclts-cache-" });
   try {
-    const root = new URL(`http://127.0.0.1:${server.addr.port}/`);
+    const root = server.root;
     const remote = await projectFiles({ name: "my-consumer", root });
     const local = await files();
     deepStrictEqual(new Map(remote.map((f) => [f.path, decoder.decode(f.content)])), local);
@@ -262,7 +278,6 @@ Deno.test("from JSR: everything init, the emulators and the jar build read is pu
     );
     ok(mavenMissingMessage("mvn", "/p/pom.xml").includes("set KCLTS_JAR"));
   } finally {
-    await server.shutdown();
     await Deno.remove(cache, { recursive: true });
   }
 });

@@ -11,6 +11,8 @@
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { report, ROOT, tally, uniqueName, until, World } from "./_harness.ts";
+import { servePublished } from "../_published.ts";
+import { ensureSylviteJar } from "../../src/local/jar.ts";
 
 const decoder = new TextDecoder();
 
@@ -126,5 +128,35 @@ Deno.test("e2e: a scaffolded project's `deno task demo` runs its processor throu
     report(`scaffold demo: put ${put}, processed ${processed}, checkpointed ${checkpointed}`);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("e2e: from JSR (a stand-in serving the published files), the daemon's jar is built with Maven into kclts's cache", async () => {
+  await using server = await servePublished();
+  const cache = await Deno.makeTempDir({ prefix: "kclts-jar-cache-" });
+  try {
+    const started = performance.now();
+    const jar = await ensureSylviteJar({ env: { KCLTS_CACHE_DIR: cache }, root: server.root });
+    const seconds = (performance.now() - started) / 1000;
+    strictEqual(jar, `${cache}/sylvite.jar`);
+    // The same jar as this checkout's Maven build: the same classes and resources.
+    const entries = async (path: string) => {
+      const output = await new Deno.Command("jar", { args: ["tf", path], stdin: "null" }).output();
+      strictEqual(output.code, 0, decoder.decode(output.stderr));
+      return decoder.decode(output.stdout).split("\n").filter(Boolean).sort();
+    };
+    const built = await entries(jar);
+    ok(built.includes("software/amazon/kinesis/multilang/MultiLangDaemon.class"));
+    deepStrictEqual(built, await entries(await ensureSylviteJar({ env: {} })));
+    // Built once: the second call finds it.
+    const again = performance.now();
+    strictEqual(
+      await ensureSylviteJar({ env: { KCLTS_CACHE_DIR: cache }, root: server.root }),
+      jar,
+    );
+    ok(performance.now() - again < 1_000);
+    report(`jar from the published pom: ${built.length} entries, built in ${seconds.toFixed(1)} s`);
+  } finally {
+    await Deno.remove(cache, { recursive: true });
   }
 });
