@@ -14,6 +14,7 @@ import {
   OVERLAPS,
   snakeCase,
   suggestKey,
+  UNSUPPORTED,
 } from "./keys.ts";
 import { parseProperties } from "./properties.ts";
 import { loggingProblems } from "../runtime/logging.ts";
@@ -168,6 +169,11 @@ export function resolveConfig(input: ConfigInput): EffectiveConfig {
   const set = (rawKey: string, value: string, source: string, layer: string) => {
     if (hasControl(rawKey)) {
       errors.push(`${source}: the key ${JSON.stringify(rawKey)} contains a control character`);
+      return;
+    }
+    const unsupported = UNSUPPORTED[rawKey];
+    if (unsupported) {
+      errors.push(`${source}: ${rawKey} cannot be set: ${unsupported}`);
       return;
     }
     const key = canonicalKey(rawKey);

@@ -121,6 +121,7 @@ export const KEYS: Readonly<Record<string, KeySpec>> = {
     kclDefault: "",
     appliesTo: "ConfigsBuilder",
     doc: "only its stream name is used; its region must be regionName's",
+    sample: "arn:aws:kinesis:us-east-1:123456789012:stream/orders",
   },
   tableName: {
     type: "string",
@@ -158,24 +159,6 @@ export const KEYS: Readonly<Record<string, KeySpec>> = {
     kclDefault: "AWS",
     appliesTo: "CloudWatch client",
     doc: "endpoint override",
-  },
-  "kinesisClient.region": {
-    type: "region",
-    kclDefault: "regionName",
-    appliesTo: "Kinesis client",
-    doc: "region of this client only",
-  },
-  "dynamoDbClient.region": {
-    type: "region",
-    kclDefault: "regionName",
-    appliesTo: "DynamoDB client",
-    doc: "region of this client only",
-  },
-  "cloudWatchClient.region": {
-    type: "region",
-    kclDefault: "regionName",
-    appliesTo: "CloudWatch client",
-    doc: "region of this client only",
   },
   AwsCredentialsProvider: {
     type: "credentials",
@@ -252,13 +235,6 @@ export const KEYS: Readonly<Record<string, KeySpec>> = {
     kclDefault: "60000",
     appliesTo: LEASES,
     doc: "how often shards and leases are synchronised",
-    primitive: true,
-  },
-  cleanupLeasesUponShardCompletion: {
-    type: "boolean",
-    kclDefault: "true",
-    appliesTo: LEASES,
-    doc: "delete a finished shard's lease once its children started",
     primitive: true,
   },
   ignoreUnexpectedChildShards: {
@@ -686,6 +662,20 @@ export const DAEMON_KEYS: Readonly<Record<string, KeyType>> = Object.fromEntries
 );
 
 /**
+ * Keys of `MultiLangDaemonConfiguration` the launcher does not accept, and why:
+ * no value of theirs does what it says.
+ */
+export const UNSUPPORTED: Readonly<Record<string, string>> = {
+  cleanupLeasesUponShardCompletion: "KCL's default is true, and false has no effect: the daemon " +
+    "keeps it in a primitive field and skips a value equal to Java's default " +
+    "(ConfigurationSettableUtils), so KCL's default (true) always stays",
+  shardPrioritization: "the daemon has no converter for its type: any value makes it print its " +
+    "usage and exit",
+  validateSequenceNumberBeforeCheckpointing: "the daemon reads it but never passes it to KCL",
+  processingLanguage: "the daemon only logs it",
+};
+
+/**
  * Other spellings of a key that the daemon applies to the same setting
  * (`MultiLangDaemonConfiguration.setWorkerId` sets `workerIdentifier`;
  * `setKinesisEndpoint`/`setDynamoDBEndpoint` set the client's
@@ -700,7 +690,9 @@ export const ALIASES: Readonly<Record<string, string>> = {
 
 /**
  * Keys that set what another key also sets: `regionName` sets the region of
- * all three clients (`MultiLangDaemonConfiguration.setRegionName`).
+ * all three clients (`MultiLangDaemonConfiguration.setRegionName`), and with
+ * both in one `Properties` its hash order would decide. The launcher accepts
+ * them only with `regionName`'s value, and then leaves them out.
  */
 export const OVERLAPS: Readonly<Record<string, string>> = {
   "kinesisClient.region": "regionName",
@@ -719,6 +711,7 @@ export const OVERLAPS: Readonly<Record<string, string>> = {
 export function canonicalKey(key: string): string | undefined {
   if (Object.hasOwn(KEYS, key)) return key;
   if (Object.hasOwn(ALIASES, key)) return ALIASES[key];
+  if (Object.hasOwn(OVERLAPS, key)) return key;
   const lower = key.toLowerCase();
   if (lower.startsWith("awscredentialsprovider")) {
     return Object.keys(KEYS).find((known) => known.toLowerCase() === lower);
@@ -772,7 +765,7 @@ export function suggestKey(written: string): string | undefined {
   const target = squash(written);
   let best: string | undefined;
   let bestDistance = Infinity;
-  for (const known of [...Object.keys(KEYS), ...Object.keys(ALIASES)]) {
+  for (const known of [...Object.keys(KEYS), ...Object.keys(ALIASES), ...Object.keys(OVERLAPS)]) {
     const distance = editDistance(target, squash(known));
     if (distance < bestDistance) {
       bestDistance = distance;
