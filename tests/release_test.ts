@@ -13,6 +13,10 @@ import { parse as parseYaml } from "yaml";
 import { parseDockerfile } from "../docker/template.ts";
 import { ROOT } from "./_tools.ts";
 import { readmeBlock } from "./_util.ts";
+import {
+  DENO_IMAGE as SCAFFOLD_DENO,
+  RUNTIME_IMAGE as SCAFFOLD_RUNTIME,
+} from "../src/scaffold/files.ts";
 
 interface Step {
   id?: string;
@@ -124,7 +128,7 @@ Deno.test("release.yml publishes to JSR with an OIDC token and the Deno version 
   ok(ci.includes(`deno@${workflow.env.DENO_VERSION}`), ".ci/run installs the same Deno");
 });
 
-Deno.test("release.yml pushes the runtime image, built from docker/runtime/Dockerfile, as the image the README builds FROM", () => {
+Deno.test("release.yml pushes the runtime image, built from docker/runtime/Dockerfile, as the image the README and init's projects build FROM", () => {
   const image = job("image");
   deepStrictEqual(image.permissions, { contents: "read", packages: "write" });
   const build = step(image, "docker/build-push-action").with!;
@@ -138,6 +142,9 @@ Deno.test("release.yml pushes the runtime image, built from docker/runtime/Docke
     readmeBlock("### Your own image: `FROM` the runtime image", "dockerfile"),
   );
   strictEqual(example.stages.at(-1)!.from, `${workflow.env.IMAGE}:${version}`);
+  // The projects init writes build FROM the same image, and compile with the same Deno.
+  strictEqual(SCAFFOLD_RUNTIME, `${workflow.env.IMAGE}:${version}`);
+  strictEqual(SCAFFOLD_DENO, `denoland/deno:${workflow.env.DENO_VERSION}`);
 });
 
 Deno.test("release.yml pins every action to a commit, with its version in a comment, and checks out without credentials", () => {
