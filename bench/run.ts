@@ -1,11 +1,13 @@
 /**
- * Whole-process benchmark: drives the kclts processor, the official Node.js `aws-kcl` client
- * (baseline) and a hand-written raw Deno processor (lower bound) through a fake MultiLangDaemon
- * over real pipes, and prints records/s, payload MB/s, peak RSS and start-up time.
+ * Whole-process benchmark: drives the kclts processor (batch API and per-record API), the official
+ * Node.js `aws-kcl` client (baseline) and a hand-written raw Deno processor (lower bound) through a
+ * fake MultiLangDaemon over real pipes, and prints records/s, payload MB/s, peak RSS and start-up
+ * time.
  *
  * ```sh
  * deno run -A bench/run.ts [--scenario all|small|large|none] [--runs 3]
- *   [--startup-runs 10] [--only kclts,aws-kcl,raw] [--kclts-cmd "deno run ... x.ts"] [--json]
+ *   [--startup-runs 10] [--only kclts,kclts-record,aws-kcl,raw] [--kclts-cmd "deno run ... x.ts"]
+ *   [--json]
  * ```
  *
  * `-A` is needed: Deno (2.x) only lets a program with all permissions read `/proc`, where the
@@ -35,6 +37,7 @@ const AWS_KCL_VERSION = "2.3.2";
 const UNSET_ENV = ["NODE_EXTRA_CA_CERTS"];
 // The same runtime flags as the compiled binary (deno.json's compile task).
 const DEFAULT_KCLTS_CMD = `deno run ${PERMISSION_FLAGS.join(" ")} bench/kclts_processor.ts`;
+const KCLTS_RECORD_CMD = ["deno", "run", ...PERMISSION_FLAGS, "bench/kclts_record_processor.ts"];
 
 /** The workloads. Payload sizes are exact decoded byte counts of one JSON object. */
 const SCENARIOS: readonly Scenario[] = [
@@ -47,8 +50,11 @@ const SCENARIO_LABELS: Record<string, string> = { small: "(i)", large: "(ii)" };
 const TARGET_RATIO = 1.5;
 const TARGET_RSS_MIB = 50;
 const TARGET_STARTUP_MS = 50;
+/** The per-record API within 10% of the batch API's records/s. */
+const TARGET_RECORD_API_RATIO = 0.9;
 
-type ProcessorId = "kclts" | "aws-kcl" | "raw";
+type ProcessorId = "kclts" | "kclts-record" | "aws-kcl" | "raw";
+const PROCESSOR_IDS = "kclts, kclts-record, aws-kcl, raw";
 
 interface Processor {
   id: ProcessorId;
@@ -94,7 +100,7 @@ function usage(): string {
     "  --scenario <s>      all (default), small = (i), large = (ii), or none (start-up only)",
     "  --runs <n>          throughput runs per scenario and processor; median reported (3)",
     "  --startup-runs <n>  fresh spawns for the start-up figure, after 1 warm-up (10)",
-    "  --only <list>       comma-separated subset of: kclts, aws-kcl, raw (all)",
+    `  --only <list>       comma-separated subset of: ${PROCESSOR_IDS} (all)`,
     `  --kclts-cmd <cmd>   kclts processor command, split on spaces (${DEFAULT_KCLTS_CMD})`,
     "  --timeout <s>       kill a child and fail after this many seconds per run (300)",
     "  --json              print one JSON document instead of tables",
@@ -215,7 +221,7 @@ async function main(): Promise<number> {
       scenario: { type: "string", default: "all" },
       runs: { type: "string", default: "3" },
       "startup-runs": { type: "string", default: "10" },
-      only: { type: "string", default: "kclts,aws-kcl,raw" },
+      only: { type: "string", default: "kclts,kclts-record,aws-kcl,raw" },
       "kclts-cmd": { type: "string", default: DEFAULT_KCLTS_CMD },
       timeout: { type: "string", default: "300" },
       json: { type: "boolean", default: false },
@@ -260,6 +266,7 @@ async function main(): Promise<number> {
   const kcltsCommand = values["kclts-cmd"].trim().split(/ +/);
   const allProcessors: Processor[] = [
     { id: "kclts", label: "kclts", command: kcltsCommand },
+    { id: "kclts-record", label: "kclts per-record API", command: KCLTS_RECORD_CMD },
     {
       id: "aws-kcl",
       label: `aws-kcl ${AWS_KCL_VERSION} (Node)`,
@@ -274,7 +281,7 @@ async function main(): Promise<number> {
   const wanted = values.only.split(",").map((s) => s.trim()).filter((s) => s !== "");
   for (const id of wanted) {
     if (!allProcessors.some((p) => p.id === id)) {
-      throw new RangeError(`Invalid --only entry "${id}": expected kclts, aws-kcl or raw`);
+      throw new RangeError(`Invalid --only entry "${id}": expected one of ${PROCESSOR_IDS}`);
     }
   }
   const processors = allProcessors.filter((p) => wanted.includes(p.id));
@@ -384,6 +391,16 @@ async function main(): Promise<number> {
   );
   const largeRatio = ratio(large?.get("kclts")?.payloadMBps, large?.get("aws-kcl")?.payloadMBps);
   const smallRss = small?.get("kclts")?.peakRssMiB;
+  const recordApiRatio = ratio(
+    small?.get("kclts-record")?.recordsPerSecond,
+    small?.get("kclts")?.recordsPerSecond,
+  );
+  // The same ratio from the children's CPU time: records/s swings with the host's load, CPU
+  // seconds much less (both processors do the same work).
+  const recordApiCpuRatio = ratio(
+    small?.get("kclts")?.cpuSeconds,
+    small?.get("kclts-record")?.cpuSeconds,
+  );
   const targets: Target[] = [
     {
       name: "(i) kclts records/s vs aws-kcl",
@@ -402,6 +419,18 @@ async function main(): Promise<number> {
       value: smallRss ?? null,
       threshold: `<= ${TARGET_RSS_MIB}`,
       pass: smallRss === undefined ? null : smallRss <= TARGET_RSS_MIB,
+    },
+    {
+      name: "(i) kclts per-record API records/s vs batch API",
+      value: recordApiRatio,
+      threshold: `>= ${TARGET_RECORD_API_RATIO}x`,
+      pass: recordApiRatio === null ? null : recordApiRatio >= TARGET_RECORD_API_RATIO,
+    },
+    {
+      name: "(i) kclts per-record API records per CPU second vs batch API",
+      value: recordApiCpuRatio,
+      threshold: `>= ${TARGET_RECORD_API_RATIO}x`,
+      pass: recordApiCpuRatio === null ? null : recordApiCpuRatio >= TARGET_RECORD_API_RATIO,
     },
     {
       name: "kclts start-up median (ms)",
@@ -496,8 +525,22 @@ async function main(): Promise<number> {
         s === undefined ? "-" : s.checksumVerified ? "yes" : "no",
       ];
     });
+    const batch = summaries.get("kclts");
+    const perRecord = summaries.get("kclts-record");
+    if (batch !== undefined && perRecord !== undefined) {
+      rows.push([
+        "per-record / batch",
+        `${fixed(ratio(perRecord.recordsPerSecond, batch.recordsPerSecond), 2)}x`,
+        `${fixed(ratio(perRecord.payloadMBps, batch.payloadMBps), 2)}x`,
+        `${fixed(ratio(perRecord.peakRssMiB, batch.peakRssMiB), 2)}x`,
+        `${fixed(ratio(perRecord.rssAnonMiB, batch.rssAnonMiB), 2)}x`,
+        `${fixed(ratio(perRecord.cpuSeconds, batch.cpuSeconds), 2)}x`,
+        `${fixed(ratio(perRecord.seconds, batch.seconds), 2)}x`,
+        "",
+      ]);
+    }
     const base = summaries.get("aws-kcl");
-    for (const id of ["kclts", "raw"] as const) {
+    for (const id of ["kclts", "kclts-record", "raw"] as const) {
       const s = summaries.get(id);
       if (s === undefined || base === undefined) continue;
       rows.push([

@@ -115,6 +115,42 @@ Deno.test("RecordProcessor checkpoints when checkpointFreqSeconds have passed", 
   deepStrictEqual(seqs(await daemon.processRecords(records(11, 1))), []);
 });
 
+Deno.test("RecordProcessor reads the clock at every record 1 ms or slower, and seldom for fast ones", async (t) => {
+  await t.step("slow records: each one is checked", async () => {
+    let now = 0;
+    let reads = 0;
+    const clock = () => (reads++, now);
+    // Each record takes one second.
+    const probe = new Probe({ checkpointFreqSeconds: 5, now: clock }, () => void (now += 1000));
+    await using daemon = new FakeDaemon(probe);
+    await daemon.initialize();
+    reads = 0;
+    deepStrictEqual(seqs(await daemon.processRecords(records(1, 12))), ["5", "10"]);
+    strictEqual(
+      reads,
+      12 + 2,
+      "one per record, one per checkpoint (the policy restarts its clock)",
+    );
+  });
+  await t.step("fast records: the clock is read about every 256 records", async () => {
+    let now = 0;
+    let reads = 0;
+    const clock = () => (reads++, now);
+    // Record 1000 takes 61 s; the others no time at all.
+    const probe = new Probe(
+      { checkpointFreqSeconds: 60, now: clock },
+      (_d, _k, seq) => void (seq === "1000" && (now += 61_000)),
+    );
+    await using daemon = new FakeDaemon(probe);
+    await daemon.initialize();
+    reads = 0;
+    const [at, ...rest] = seqs(await daemon.processRecords(records(1, 1600)));
+    ok(Number(at) >= 1000 && Number(at) <= 1256, `checkpointed at ${at}`);
+    deepStrictEqual(rest, []);
+    ok(reads < 40, `${reads} clock reads for 1,600 records`);
+  });
+});
+
 Deno.test("RecordProcessor checkpoints the tail on an empty batch once the time has passed", async () => {
   let now = 0;
   const probe = new Probe({ checkpointFreqSeconds: 5, now: () => now });

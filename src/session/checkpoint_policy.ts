@@ -64,6 +64,11 @@ export class CheckpointPolicy {
     return this.#everyMs > 0 || this.#everyRecords > 0;
   }
 
+  /** `true` when the time rule is on. */
+  get timed(): boolean {
+    return this.#everyMs > 0;
+  }
+
   /** Records processed since the last checkpoint. */
   get pending(): number {
     return this.#since;
@@ -81,14 +86,27 @@ export class CheckpointPolicy {
   }
 
   /**
+   * Counts processed records and tells whether the record rule is now met,
+   * without reading the clock (for callers that read it less often).
+   *
+   * @param records How many records were processed. @default {1}
+   * @returns `true` when `everyRecords` records were processed since the last checkpoint.
+   */
+  countOnly(records = 1): boolean {
+    this.#since += records;
+    return this.#everyRecords > 0 && this.#since >= this.#everyRecords;
+  }
+
+  /**
    * Tells whether a checkpoint is due, without counting.
    *
+   * @param now The time, if the caller just read the clock. @default {the clock}
    * @returns `true` when some processed record is not checkpointed and a rule is met.
    */
-  due(): boolean {
+  due(now?: number): boolean {
     if (this.#since === 0) return false;
     if (this.#everyRecords > 0 && this.#since >= this.#everyRecords) return true;
-    return this.#everyMs > 0 && this.#now() - this.#last >= this.#everyMs;
+    return this.#everyMs > 0 && (now ?? this.#now()) - this.#last >= this.#everyMs;
   }
 
   /** Starts counting again after a checkpoint. */
