@@ -162,13 +162,29 @@ Deno.test("every console method of user code goes to stderr", async () => {
   }
 });
 
-Deno.test("the processor ignores SIGTERM and SIGINT and exits 0 when stdin closes", async () => {
+Deno.test("the processor ignores SIGTERM and SIGINT and exits 0 when stdin closes; it says so at debug level only", async () => {
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     const { code, stdout, stderr } = await converse(TEMPLATE, SESSION, { signalAfterInit: signal });
     strictEqual(code, 0, stderr);
     strictEqual(stdout.length, 5);
-    ok(stderr.includes(`Ignoring ${signal}`), stderr);
+    ok(!stderr.includes("Ignoring"), `not at info (one line per shard on Ctrl+C):\n${stderr}`);
+    const debug = await converse(TEMPLATE, SESSION, {
+      signalAfterInit: signal,
+      env: { KCLTS_LOG_LEVEL: "debug" },
+    });
+    strictEqual(debug.code, 0, debug.stderr);
+    strictEqual(debug.stderr.split(`Ignoring ${signal}`).length - 1, 1, debug.stderr);
   }
+});
+
+Deno.test('a graceful shutdown (shutdownRequested, then leaseLost) logs no "Lease lost" at info; a lease really lost does', async () => {
+  const graceful = await converse(TEMPLATE, SESSION);
+  strictEqual(graceful.code, 0, graceful.stderr);
+  ok(graceful.stderr.includes("Shutdown requested"), graceful.stderr);
+  ok(!graceful.stderr.includes("Lease lost"), graceful.stderr);
+  const lost = await converse(TEMPLATE, [SESSION[0]!, SESSION[1]!, '{"action":"leaseLost"}']);
+  strictEqual(lost.code, 0, lost.stderr);
+  ok(lost.stderr.includes("Lease lost"), lost.stderr);
 });
 
 Deno.test("a malformed line is a clear error on stderr and a non-zero exit", async () => {

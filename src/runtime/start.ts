@@ -162,7 +162,9 @@ export async function runChild(
   const ignore = (signal: Deno.Signal) => () => {
     if (warned) return;
     warned = true;
-    log.info(
+    // Debug only: Ctrl+C on a terminal reaches every shard process, and the
+    // launcher already logs the signal it received, once.
+    log.debug(
       "Ignoring {signal}: the daemon stops this process itself (shutdownRequested, leaseLost, then end of stdin)",
       { signal },
     );

@@ -600,7 +600,13 @@ class Session {
 
   async #leaseLost(action: "leaseLost" | "shutdown"): Promise<void> {
     this.#expect(action, "ready", "shuttingDown");
-    this.#log.info("Lease lost");
+    if (this.#state === "shuttingDown") {
+      // The normal end of a graceful shutdown: KCL 3.x sends leaseLost after
+      // shutdownRequested (ShardConsumer's REQUESTED -> LEASE_LOST path).
+      this.#log.debug("Lease released after shutdownRequested");
+    } else {
+      this.#log.info("Lease lost");
+    }
     this.#endLease("the lease was lost");
     this.#checkpointer.refuse(this.#noCheckpointer(action));
     const handler = this.#processor.leaseLost;
