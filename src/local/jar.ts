@@ -8,7 +8,7 @@
  * @example
  * ```ts ignore
  * import { ensureSylviteJar } from "./jar.ts";
- * const jar = await ensureSylviteJar(); // builds it if needed; Maven's output goes to stderr
+ * const jar = await ensureSylviteJar(); // builds it if needed, showing Maven's progress on stderr
  * ```
  *
  * @module
@@ -16,13 +16,15 @@
 
 import { JAR_NAME } from "../launcher/paths.ts";
 import { cacheDir, localPath, PACKAGE_ROOT, packageUrl, readPackageFile } from "./package.ts";
-import { commandExists, exists, logToStderr, mtime, runToStderr } from "./run.ts";
+import { commandExists, exists, logToStderr, mtime } from "./run.ts";
+import { LineReader } from "../transport/line_reader.ts";
 
 /** The files the jar is built from, relative to the package root. */
 export const JAR_SOURCES: readonly string[] = [
   "sylvite/pom.xml",
   "sylvite/src/main/resources/logback.xml",
   "sylvite/src/main/java/dev/kclts/sylvite/CredentialsCheck.java",
+  "sylvite/src/main/java/dev/kclts/sylvite/DropMessage.java",
 ];
 
 /** Options of {@linkcode ensureSylviteJar}. */
@@ -50,10 +52,91 @@ export function mavenMissingMessage(maven: string, pom: string): string {
     "the jar. Behind a Maven mirror, put your settings.xml in ~/.m2/.";
 }
 
+/** Download progress read from Maven's batch-mode output. */
+export interface MavenProgress {
+  /** Files downloaded. */
+  files: number;
+  /** Their bytes, from the sizes Maven prints. */
+  bytes: number;
+}
+
+const SIZE_UNITS: Record<string, number> = { B: 1, kB: 1e3, KB: 1e3, MB: 1e6, GB: 1e9 };
+
+/**
+ * Counts one line of Maven's output into the download progress
+ * ("Downloaded from central: https://... (12 kB at 300 kB/s)").
+ *
+ * @param progress The progress so far (updated).
+ * @param line One line of `mvn -B` output.
+ * @returns Whether the line was a finished download.
+ *
+ * @example
+ * ```ts
+ * import { countMavenDownload } from "./jar.ts";
+ * import { deepStrictEqual } from "node:assert/strict";
+ *
+ * const progress = { files: 0, bytes: 0 };
+ * countMavenDownload(progress, "[INFO] Downloaded from central: https://x/y.jar (1.5 MB at 3 MB/s)");
+ * deepStrictEqual(progress, { files: 1, bytes: 1_500_000 });
+ * ```
+ */
+export function countMavenDownload(progress: MavenProgress, line: string): boolean {
+  const match = line.match(/Downloaded from [^:]+: \S+ \((\d+(?:\.\d+)?) (B|kB|KB|MB|GB)/);
+  if (!match) return false;
+  progress.files++;
+  progress.bytes += Number(match[1]) * SIZE_UNITS[match[2]!]!;
+  return true;
+}
+
+/**
+ * `mvn -B -f <pom> package`, showing the download progress on stderr every
+ * 2 s (a first build downloads about 100 MB, and Maven is otherwise either
+ * silent or very verbose), and Maven's own output only if the build fails.
+ */
 async function maven(options: EnsureJarOptions, pom: string, cwd: string): Promise<void> {
   const mvn = options.maven ?? "mvn";
   if (!(await commandExists(mvn))) throw new Error(mavenMissingMessage(mvn, pom));
-  await runToStderr(mvn, ["-B", "-q", "-f", pom, "package"], cwd);
+  const args = ["-B", "-f", pom, "package"];
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(mvn, { args, cwd, stdin: "null", stdout: "piped", stderr: "piped" })
+      .spawn();
+  } catch (error) {
+    throw new Error(`Cannot run "${mvn}": ${String(error)}`, { cause: error });
+  }
+  const progress: MavenProgress = { files: 0, bytes: 0 };
+  const tail: string[] = [];
+  const started = Date.now();
+  const seconds = () => Math.round((Date.now() - started) / 1000);
+  let shown = 0;
+  const show = () => {
+    if (progress.files === shown) return;
+    shown = progress.files;
+    logToStderr(
+      "kclts",
+      `Maven: ${progress.files} file${progress.files === 1 ? "" : "s"} downloaded (${
+        (progress.bytes / 1e6).toFixed(1)
+      } MB, ${seconds()} s)`,
+    );
+  };
+  const timer = setInterval(show, 2000);
+  const read = async (stream: ReadableStream<Uint8Array>) => {
+    const reader = new LineReader(stream);
+    for (let line = await reader.next(); line !== null; line = await reader.next()) {
+      countMavenDownload(progress, line);
+      tail.push(line);
+      if (tail.length > 60) tail.shift();
+    }
+  };
+  const [status] = await Promise.all([child.status, read(child.stdout), read(child.stderr)]);
+  clearInterval(timer);
+  show();
+  if (!status.success) {
+    let bytes = new TextEncoder().encode(tail.join("\n") + "\n");
+    while (bytes.length > 0) bytes = bytes.subarray(Deno.stderr.writeSync(bytes));
+    throw new Error(`Maven failed with exit code ${status.code}: ${mvn} ${args.join(" ")}`);
+  }
+  logToStderr("kclts", `built with Maven in ${seconds()} s`);
 }
 
 /**
@@ -61,11 +144,11 @@ async function maven(options: EnsureJarOptions, pom: string, cwd: string): Promi
  *
  * 1. `KCLTS_JAR`, if set (it must exist);
  * 2. in a kclts checkout, `sylvite/target/sylvite.jar`, built with
- *    `mvn -B -q -f sylvite/pom.xml package` when missing or older than its sources;
+ *    `mvn -B -f sylvite/pom.xml package` when missing or older than its sources;
  * 3. otherwise (kclts from JSR) `<cache>/sylvite.jar`, built once from the
  *    published pom in `<cache>/sylvite/`.
  *
- * Maven's output goes to stderr.
+ * Maven's download progress goes to stderr (its whole output if it fails).
  *
  * @param options Environment, package root, Maven command.
  * @returns The jar's absolute path.
@@ -90,7 +173,11 @@ export async function ensureSylviteJar(options: EnsureJarOptions = {}): Promise<
       if (jarTime !== undefined && sourceTime !== undefined && sourceTime > jarTime) stale = true;
     }
     if (stale) {
-      logToStderr("kclts", `building ${jar} with Maven`);
+      logToStderr(
+        "kclts",
+        `building ${jar} with Maven; the first build downloads the KCL, the AWS SDK and their ` +
+          "dependencies (about 100 MB) into ~/.m2, later builds need no network",
+      );
       await maven(options, `${checkout}/pom.xml`, checkout);
       if (!(await exists(jar))) throw new Error(`Maven did not produce ${jar}`);
     }

@@ -1,0 +1,75 @@
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { countMavenDownload, type MavenProgress } from "../src/local/jar.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+Deno.test("deno task compile without network explains the denort download and leaves no empty directory", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // A DENO_DIR with everything of ours but the cached downloads (dl/, where denort is kept) and
+    // an unreachable proxy: the download of denort fails even on a machine with network.
+    const info = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output();
+    const denoDir = JSON.parse(new TextDecoder().decode(info.stdout)).denoDir as string;
+    await Deno.mkdir(`${dir}/deno-dir`);
+    for await (const item of Deno.readDir(denoDir)) {
+      if (item.name !== "dl") {
+        await Deno.symlink(`${denoDir}/${item.name}`, `${dir}/deno-dir/${item.name}`);
+      }
+    }
+    const entry = `${dir}/entry.ts`;
+    await Deno.writeTextFile(entry, "export {};\n");
+    const output = `${dir}/dist/bin/processor`;
+    const result = await new Deno.Command(Deno.execPath(), {
+      args: ["task", "compile", entry],
+      cwd: ROOT,
+      env: {
+        PATH: Deno.env.get("PATH") ?? "",
+        HOME: Deno.env.get("HOME") ?? "",
+        DENO_DIR: `${dir}/deno-dir`,
+        HTTPS_PROXY: "http://127.0.0.1:1",
+        HTTP_PROXY: "http://127.0.0.1:1",
+        NO_COLOR: "1",
+        DENO_NO_UPDATE_CHECK: "1",
+        OUTPUT: output,
+      },
+      clearEnv: true,
+      stdin: "null",
+    }).output();
+    const stderr = new TextDecoder().decode(result.stderr);
+    ok(!result.success, stderr);
+    ok(stderr.includes("deno compile could not download denort"), stderr);
+    ok(
+      /https:\/\/dl\.deno\.land\/release\/v[\d.]+\/denort-[\w-]+\.zip/.test(stderr),
+      "names what it downloads",
+    );
+    ok(stderr.includes("DENORT_BIN"), stderr);
+    ok(stderr.includes("deno task processor launch"), stderr);
+    const left = [];
+    for await (const entry of Deno.readDir(dir)) left.push(entry.name);
+    deepStrictEqual(left.sort(), ["deno-dir", "entry.ts"], "dist/ and dist/bin/ were removed");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("Maven's download lines count as progress for the jar build", () => {
+  const progress: MavenProgress = { files: 0, bytes: 0 };
+  const lines = [
+    "[INFO] Downloading from central: https://repo.maven.apache.org/maven2/io/airlift/aircompressor/0.27/aircompressor-0.27.pom",
+    "[INFO] Downloaded from central: https://repo.maven.apache.org/maven2/io/airlift/aircompressor/0.27/aircompressor-0.27.pom (5.8 kB at 719 kB/s)",
+    "[INFO] Downloaded from central: https://repo.maven.apache.org/maven2/io/airlift/aircompressor/0.27/aircompressor-0.27.jar (255 kB at 2.1 MB/s)",
+    "[INFO] Downloaded from central: https://repo.maven.apache.org/maven2/software/amazon/awssdk/kinesis/2.33.0/kinesis-2.33.0.jar (1.2 MB at 3.0 MB/s)",
+    "[INFO] Downloaded from mirror: https://example.test/x.pom (12 B at 1 kB/s)",
+    "[WARNING] maven-shade-plugin has detected that some class files are present in two or more JARs.",
+  ];
+  deepStrictEqual(lines.map((line) => countMavenDownload(progress, line)), [
+    false,
+    true,
+    true,
+    true,
+    true,
+    false,
+  ]);
+  strictEqual(progress.files, 4);
+  strictEqual(Math.round(progress.bytes), 5_800 + 255_000 + 1_200_000 + 12);
+});
