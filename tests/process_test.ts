@@ -1,6 +1,7 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { parseChildMessage } from "../mod.ts";
 import { denoRun, INITIALIZE, processRecordsLine } from "./_util.ts";
+import { PERMISSION_FLAGS } from "../src/runtime/permissions.ts";
 
 const TEMPLATE = new URL("../processor.ts", import.meta.url).pathname;
 const NOISY = new URL("./fixtures/noisy_processor.ts", import.meta.url).pathname;
@@ -303,4 +304,30 @@ Deno.test("bytes written to file descriptor 1 directly (node:fs) land on a line 
       (responseFor) => ({ action: "status", responseFor }),
     ),
   );
+});
+
+Deno.test("the banner suggests the launch command that works from where the program runs", async () => {
+  const banner = async (cwd: string) => {
+    const { stdout } = await new Deno.Command("script", {
+      args: ["-qec", denoRun(TEMPLATE).join(" "), "/dev/null"],
+      cwd,
+      stdin: "null",
+    }).output();
+    return new TextDecoder().decode(stdout).replaceAll("\r", "");
+  };
+  const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+  // In the repository, deno.json's processor task runs the template.
+  const inRepo = await banner(root);
+  ok(inRepo.includes("AWS_REGION=eu-west-1 deno task processor launch\n"), inRepo);
+  ok(inRepo.includes("More: deno task processor --help\n"), inRepo);
+  // Elsewhere, deno run with the binary's flags and the module's path.
+  const elsewhere = await Deno.makeTempDir();
+  try {
+    const text = await banner(elsewhere);
+    const expected = ["deno", "run", ...PERMISSION_FLAGS]
+      .join(" ") + ` ${TEMPLATE} launch\n`;
+    ok(text.includes(`AWS_REGION=eu-west-1 ${expected}`), text);
+  } finally {
+    await Deno.remove(elsewhere);
+  }
 });

@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import type { ProgramInfo } from "./start.ts";
 import { VERSION } from "../version.ts";
 import { writeAllSync } from "../transport/write_all.ts";
+import { PERMISSION_FLAGS } from "./permissions.ts";
 
 /**
  * The text shown when the program is started by hand with a terminal on
@@ -19,6 +20,12 @@ import { writeAllSync } from "../transport/write_all.ts";
  * @returns The text.
  */
 export function banner(info: ProgramInfo): string {
+  let self: string;
+  try {
+    self = invocation();
+  } catch {
+    self = info.name;
+  }
   return `${versionLine(info)}
 
 This program is a Kinesis shard processor: the child process of the Amazon KCL
@@ -26,10 +33,114 @@ MultiLangDaemon, which starts one copy per shard and talks to it in JSON lines
 over stdin/stdout. It is not meant to be run by hand.
 
 To consume a stream, let this program start the daemon:
-  STREAM_NAME=orders APPLICATION_NAME=orders-app AWS_REGION=eu-west-1 ${info.name} launch
+  STREAM_NAME=orders APPLICATION_NAME=orders-app AWS_REGION=eu-west-1 ${self} launch
 
-More: ${info.name} --help
+More: ${self} --help
 `;
+}
+
+/** Where a program runs from, for {@linkcode commandFor}. */
+export interface Whereabouts {
+  /** Whether it is a `deno compile` binary. */
+  standalone: boolean;
+  /** The binary (or the `deno` executable). */
+  execPath: string;
+  /** The main module's URL. */
+  mainModule: string;
+  /** The current directory. */
+  cwd: string;
+  /** The `PATH` variable. */
+  path: string;
+  /** The text of `deno.json` in the current directory, if any. */
+  denoJson: string | undefined;
+}
+
+function relativeTo(cwd: string, file: string): string {
+  const base = cwd.endsWith("/") ? cwd : `${cwd}/`;
+  return file.startsWith(base) ? `./${file.slice(base.length)}` : file;
+}
+
+/**
+ * The command that runs a program from where it is: a binary by its name if
+ * it is on the `PATH`, else by its path (relative to the current directory
+ * when inside it); a module by `deno task <name>` when the current
+ * directory's `deno.json` has a task that runs it (`deno task processor`),
+ * else by `deno run` with the flags of the compiled binary.
+ *
+ * @param where Where the program runs from.
+ * @returns The command, to which arguments such as `launch` can be appended.
+ *
+ * @example
+ * ```ts
+ * import { commandFor } from "./cli.ts";
+ * import { strictEqual } from "node:assert/strict";
+ *
+ * const where = {
+ *   standalone: false,
+ *   execPath: "/usr/bin/deno",
+ *   mainModule: "file:///src/app/processor.ts",
+ *   cwd: "/src/app",
+ *   path: "/usr/bin",
+ *   denoJson: '{ "tasks": { "processor": "deno run --allow-env processor.ts" } }',
+ * };
+ * strictEqual(commandFor(where), "deno task processor");
+ * strictEqual(
+ *   commandFor({ ...where, standalone: true, execPath: "/src/app/dist/processor" }),
+ *   "./dist/processor",
+ * );
+ * ```
+ */
+export function commandFor(where: Whereabouts): string {
+  if (where.standalone) {
+    const at = where.execPath.lastIndexOf("/");
+    const dir = where.execPath.slice(0, at);
+    const onPath = where.path.split(":").some((entry) => entry !== "" && entry === dir);
+    return onPath ? where.execPath.slice(at + 1) : relativeTo(where.cwd, where.execPath);
+  }
+  const main = new URL(where.mainModule);
+  const module = main.protocol === "file:" ? decodeURIComponent(main.pathname) : main.href;
+  if (where.denoJson !== undefined && main.protocol === "file:") {
+    let tasks: Record<string, unknown> = {};
+    try {
+      tasks = JSON.parse(where.denoJson).tasks ?? {};
+    } catch {
+      // not JSON (deno.json with comments): no task
+    }
+    for (const [name, task] of Object.entries(tasks)) {
+      const command = typeof task === "string" ? task : (task as { command?: unknown })?.command;
+      if (typeof command !== "string") continue;
+      const words = command.trim().split(/\s+/);
+      const last = words.at(-1) ?? "";
+      const target = last.startsWith("/") ? last : `${where.cwd}/${last.replace(/^\.\//, "")}`;
+      if (words[0] === "deno" && words[1] === "run" && target === module) {
+        return `deno task ${name}`;
+      }
+    }
+  }
+  return ["deno", "run", ...PERMISSION_FLAGS, relativeTo(where.cwd, module)].join(" ");
+}
+
+/**
+ * The command that runs this program from the current directory ({@linkcode commandFor}).
+ *
+ * @returns The command.
+ */
+export function invocation(): string {
+  const cwd = Deno.cwd();
+  let denoJson: string | undefined;
+  try {
+    denoJson = Deno.readTextFileSync(`${cwd}/deno.json`);
+  } catch {
+    // none
+  }
+  return commandFor({
+    standalone: Deno.build.standalone,
+    execPath: Deno.execPath(),
+    mainModule: Deno.mainModule,
+    cwd,
+    path: Deno.env.get("PATH") ?? "",
+    denoJson,
+  });
 }
 
 function versionLine(info: ProgramInfo): string {
