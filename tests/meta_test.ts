@@ -49,3 +49,20 @@ Deno.test("redirectConsoleToStderr() restores the console", () => {
   // deno-lint-ignore no-console
   strictEqual(console.log, original);
 });
+
+Deno.test("LICENSE holds the Apache-2.0 text that deno.json declares and publishes", async () => {
+  strictEqual(config.license, "Apache-2.0");
+  ok(config.publish.include.includes("LICENSE"));
+  const text = await Deno.readTextFile(new URL("../LICENSE", import.meta.url));
+  ok(/^\s*Apache License\n\s*Version 2\.0, January 2004\n/.test(text), text.slice(0, 200));
+  for (
+    const section of [
+      "1. Definitions.",
+      "2. Grant of Copyright License.",
+      "3. Grant of Patent License.",
+      "4. Redistribution.",
+      "9. Accepting Warranty or Additional Liability.",
+      "END OF TERMS AND CONDITIONS",
+    ]
+  ) ok(text.includes(section), section);
+});
