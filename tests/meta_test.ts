@@ -66,3 +66,12 @@ Deno.test("LICENSE holds the Apache-2.0 text that deno.json declares and publish
     ]
   ) ok(text.includes(section), section);
 });
+
+Deno.test("README: no inline code span is split by a blank line (it would render `<...>` as a tag)", async () => {
+  const text = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  const prose = text.replace(/^```[^\n]*\n[\s\S]*?^```$/gm, "");
+  const broken = prose.split(/\n\s*\n/).filter((block) =>
+    (block.match(/`/g)?.length ?? 0) % 2 !== 0
+  );
+  deepStrictEqual(broken, []);
+});
