@@ -270,13 +270,15 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   );
   producing = false;
   await producer;
-  // Let the processor catch up with what was put (at most 15 s) before the shutdown.
+  // Let the processor catch up with what was put (at most 15 s) before the shutdown: every record
+  // logged as processed, or, for a processor that logs no per-record line, checkpointed.
   const logsRecords = () => processedKeys.size > 0;
-  for (
-    let waited = 0;
-    waited < 15_000 && [...putKeys].some((k) => !processedKeys.has(k)) && logsRecords();
-    waited += 250
-  ) {
+  const caughtUp = async () => {
+    if (logsRecords()) return [...putKeys].every((k) => processedKeys.has(k));
+    leases = await scanLeases(emulators.dynamoEndpoint, application).catch(() => leases);
+    return [...view].reduce((a, [id, shard]) => a + checkpointed(id, shard), 0) === putKeys.size;
+  };
+  for (let waited = 0; waited < 15_000 && !(await caughtUp()); waited += 250) {
     if (reason.startsWith("the launcher exited")) break;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

@@ -2,7 +2,8 @@
  * The proof of `init`: a project scaffolded with `--from` this checkout runs
  * its own `deno task test`, and its own `deno task launch` consumes a stream
  * end to end through the real KCL daemon on the local emulators; its
- * `deno task demo` runs the newcomer's pipeline. `deno task compile` and
+ * `deno task demo` runs the newcomer's pipeline, and `deno task demo FILE`
+ * any processor file; the jar is built from the published pom into the cache. `deno task compile` and
  * `docker build` cannot run here (no denort download, no Docker engine):
  * tests/scaffold_test.ts checks that they run the tested task and flags.
  *
@@ -109,7 +110,7 @@ Deno.test("e2e: a scaffolded project passes its own tests, and its own launcher 
   }
 });
 
-Deno.test("e2e: a scaffolded project's `deno task demo` runs its processor through the real daemon and stops by itself", async () => {
+Deno.test("e2e: the newcomer's path: init, then `deno task demo` runs the project's processor.ts through the real daemon", async () => {
   const { dir, project } = await scaffold();
   try {
     const demo = await deno(["task", "demo", "--seconds", "20", "--shards", "2"], project);
@@ -126,6 +127,44 @@ Deno.test("e2e: a scaffolded project's `deno task demo` runs its processor throu
     strictEqual(daemon, 0);
     strictEqual(checkpointed, put, "the final checkpoints cover every record put");
     report(`scaffold demo: put ${put}, processed ${processed}, checkpointed ${checkpointed}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** A processor of the user's own, in another file: batch API, no log line per record. */
+const ORDERS = `import { type BatchProcessor, start } from "@kclts/kclts";
+
+const processor: BatchProcessor = {
+  async processRecords({ records, checkpointer }) {
+    for (const record of records) record.json<{ id: string }>();
+    if (records.length > 0) await checkpointer.checkpoint();
+  },
+};
+
+await start(processor);
+`;
+
+Deno.test("e2e: a scaffolded project's `deno task demo FILE` runs any processor file through the real daemon and stops by itself", async () => {
+  const { dir, project } = await scaffold();
+  try {
+    await Deno.writeTextFile(`${project}/orders.ts`, ORDERS);
+    const demo = await deno(
+      ["task", "demo", "orders.ts", "--seconds", "20", "--shards", "2"],
+      project,
+    );
+    strictEqual(demo.code, 0, demo.stdout + demo.stderr);
+    ok(demo.stdout.includes("→ orders.ts"), demo.stdout);
+    // No per-record log lines: the demo counts what the checkpoints in DynamoDB cover.
+    const summary = demo.stdout.match(
+      /put (\d+), checkpointed (\d+) \(orders\.ts logs no per-record line.*; daemon exit code (\d+)/,
+    );
+    ok(summary, demo.stdout);
+    const [, put, checkpointed, daemon] = summary.map(Number);
+    ok(put! > 50, `put ${put}`);
+    strictEqual(checkpointed, put, "the checkpoints cover every record put");
+    strictEqual(daemon, 0);
+    report(`scaffold demo orders.ts: put ${put}, checkpointed ${checkpointed}`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
