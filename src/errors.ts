@@ -214,8 +214,10 @@ export function describe(error: unknown): string {
 
 /**
  * The processor kept failing after its retries: the session stops without
- * checkpointing past the failure, and the process exits non-zero so that the
- * daemon stops and, once restarted, delivers the records again.
+ * checkpointing past the failure, and the process exits non-zero: the daemon
+ * then stops the whole worker (`System.exit(1)` in KCL's
+ * `MultiLangShardRecordProcessor`), and once its supervisor restarts it, the
+ * records after the last checkpoint are delivered again.
  */
 export class ProcessingError extends Error {
   /** The daemon action whose handler failed, e.g. `processRecords`. */

@@ -65,8 +65,8 @@ export function programName(): string {
  * - ignores SIGINT and SIGTERM: the daemon shuts its children down itself
  *   (`shutdownRequested`, `leaseLost`, then stdin closes);
  * - exits 0 when stdin closes, 1 if the daemon sent something invalid or the
- *   processor kept failing (the daemon then stops and, once restarted,
- *   resumes from the last checkpoint);
+ *   processor kept failing (the daemon then stops the whole worker, and
+ *   once its supervisor restarts it, resumes from the last checkpoint);
  * - explains itself instead of waiting when stdin is a terminal.
  *
  * With arguments it is a command-line tool: `--help`, `--version`, and
