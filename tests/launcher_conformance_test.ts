@@ -16,7 +16,7 @@
 
 import { deepStrictEqual, fail, ok } from "node:assert/strict";
 import { type ConfigInput, resolveConfig } from "../src/launcher/config.ts";
-import { KEYS, type KeySpec } from "../src/launcher/keys.ts";
+import { CREDENTIALS_PROVIDERS, KEYS, type KeySpec } from "../src/launcher/keys.ts";
 import { renderProperties } from "../src/launcher/properties.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -58,6 +58,8 @@ interface Case {
   readonly value: string;
   /** sample: must be applied; default: must change nothing; edge: rejected by the launcher. */
   readonly kind: "sample" | "default" | "edge";
+  /** What to compare with instead of the key's absence (the value without its bad part). */
+  readonly reference?: string;
 }
 
 function launcherInput(
@@ -120,8 +122,22 @@ function cases(): Case[] {
       });
     }
   }
-  const edge = (key: string, value: string, extra: [string, string][] = []) =>
+  for (const provider of CREDENTIALS_PROVIDERS) {
+    // The STS providers build an STS client: without AWS_REGION here, they need endpointRegion.
+    const value = provider.includes("Sts")
+      ? `${provider}|arn:aws:iam::123456789012:role/r|session|endpointRegion=us-east-1`
+      : provider;
     all.push({
+      name: `AwsCredentialsProvider = ${value}`,
+      input: launcherInput([["AwsCredentialsProvider", value]]),
+      key: "AwsCredentialsProvider",
+      value,
+      kind: "sample",
+    });
+  }
+  const edge = (key: string, value: string, extra: [string, string][] = [], reference?: string) =>
+    all.push({
+      ...(reference === undefined ? {} : { reference }),
       name: `${key} = ${value}${
         extra.length ? ` with ${extra.map((e) => e.join("=")).join(", ")}` : ""
       }`,
@@ -157,6 +173,13 @@ function cases(): Case[] {
   edge("RetrievalMode", "POLLING");
   edge("staleWorkerMetricsEntryCleanupDuration", "2h");
   edge("staleWorkerMetricsEntryCleanupDuration", "-PT1H");
+  edge("AwsCredentialsProviderDynamoDB", "StaticCredentialsProvider");
+  edge(
+    "AwsCredentialsProviderCloudWatch",
+    "EnvironmentVariableCredentialsProvider,EnviromentVariableCredentialsProvider",
+    [],
+    "EnvironmentVariableCredentialsProvider",
+  );
   edge("workerMetricsTags", "team");
   edge("coordinatorStateTags", "a=b=c");
   all.push({
@@ -195,6 +218,7 @@ function daemonProperties(c: Case): { withKey: Map<string, string>; without: Map
   if (c.key === "streamArn") without.delete("streamName");
   const withKey = new Map(without);
   withKey.set(c.key, c.value);
+  if (c.reference !== undefined) without.set(c.key, c.reference);
   return { withKey, without };
 }
 

@@ -334,6 +334,19 @@ Deno.test("3.9: nested keys take only the suffixes the daemon knows; text values
       /coordinatorStateTags .*key=value/,
     ],
     ["a bad endpoint", [["cloudWatchClient.endpointOverride", "localhost"]], /http\(s\) URL/],
+    [
+      "a misspelt credentials provider in a chain",
+      [[
+        "AwsCredentialsProvider",
+        "DefaultCredentialsProvider,EnviromentVariableCredentialsProvider",
+      ]],
+      /AwsCredentialsProvider .*names "EnviromentVariableCredentialsProvider", a credentials provider the daemon cannot build \(did you mean "EnvironmentVariableCredentialsProvider"\?\)/,
+    ],
+    [
+      "a provider that cannot be built from text",
+      [["AwsCredentialsProviderDynamoDB", "StaticCredentialsProvider"]],
+      /AwsCredentialsProviderDynamoDB .*"StaticCredentialsProvider", a credentials provider the daemon cannot build/,
+    ],
   ];
   for (const [name, overrides, pattern] of cases) {
     await t.step(name, () => assertError({ overrides }, pattern));
@@ -345,6 +358,7 @@ Deno.test("3.9: nested keys take only the suffixes the daemon knows; text values
         ["workerMetricsTags", "team=a, env=prod"],
         ["fanoutConfig.consumerName", "orders-efo"],
         ["cloudWatchClient.endpointOverride", "http://127.0.0.1:4566"],
+        ["AwsCredentialsProvider", "ProfileCredentialsProvider|dev, com.example.MyProvider"],
       ],
     });
   });

@@ -8,7 +8,13 @@
  * @module
  */
 
-import { ALIASES, KEYS, type KeySpec, UNSUPPORTED } from "../src/launcher/keys.ts";
+import {
+  ALIASES,
+  CREDENTIALS_PROVIDERS,
+  KEYS,
+  type KeySpec,
+  UNSUPPORTED,
+} from "../src/launcher/keys.ts";
 
 /** The line that opens the generated block. */
 export const BEGIN_MARKER =
@@ -64,6 +70,8 @@ export function keysTable(): string {
     line(rows[0]!.map(() => "---")),
     ...rows.slice(1).map(line),
     "",
+    `Credentials providers by short name (\`|\`-separated arguments, \`,\` for a chain; a name with a ` +
+    `dot is a class name): ${CREDENTIALS_PROVIDERS.map((p) => `\`${p}\``).join(", ")}. ` +
     `Aliases, written under the canonical key: ${aliases.join(", ")}. Not accepted: ${
       refused.join("; ")
     }.`,

@@ -8,6 +8,8 @@
 
 import {
   canonicalKey,
+  closest,
+  CREDENTIALS_PROVIDERS,
   keyFromSnakeCase,
   KEYS,
   type KeySpec,
@@ -477,7 +479,25 @@ function checkValue(spec: KeySpec, value: string): string | { problem: string } 
         ? value
         : { problem: `must be key=value pairs separated by commas ("${bad.trim()}" is not)` };
     }
-    case "credentials":
+    case "credentials": {
+      // AwsCredentialsProviderPropertyValueDecoder skips, with a warning, every provider it
+      // cannot build: one typo in a chain would silently drop that provider.
+      const names = value.split(",").map((item) => item.trim()).filter((item) => item !== "");
+      if (names.length === 0) return { problem: "must name a credentials provider" };
+      for (const item of names) {
+        const name = item.split("|")[0]!.trim();
+        if (name.includes(".") || CREDENTIALS_PROVIDERS.includes(name)) continue;
+        const guess = closest(name, CREDENTIALS_PROVIDERS);
+        return {
+          problem: `names "${name}", a credentials provider the daemon cannot build` +
+            (guess
+              ? ` (did you mean "${guess}"?)`
+              : ` (it can: ${CREDENTIALS_PROVIDERS.join(", ")})`) +
+            "; it would skip it",
+        };
+      }
+      return value;
+    }
     case "string":
     case "list":
       return value === "" ? { problem: "must not be empty" } : value;

@@ -762,18 +762,58 @@ function squash(name: string): string {
  * @returns The closest known key, if close enough to be a typo.
  */
 export function suggestKey(written: string): string | undefined {
+  const known = closest(written, [
+    ...Object.keys(KEYS),
+    ...Object.keys(ALIASES),
+    ...Object.keys(OVERLAPS),
+  ]);
+  return known === undefined ? undefined : canonicalKey(known);
+}
+
+/**
+ * The suggestion engine: the candidate closest to a misspelt name, compared
+ * as lower-case letters and digits by edit distance with transpositions, if
+ * close enough to be a typo.
+ *
+ * @param written The unknown name.
+ * @param candidates The known names.
+ * @returns The closest candidate, or `undefined`.
+ */
+export function closest(written: string, candidates: readonly string[]): string | undefined {
   const target = squash(written);
   let best: string | undefined;
   let bestDistance = Infinity;
-  for (const known of [...Object.keys(KEYS), ...Object.keys(ALIASES), ...Object.keys(OVERLAPS)]) {
+  for (const known of candidates) {
     const distance = editDistance(target, squash(known));
     if (distance < bestDistance) {
       bestDistance = distance;
-      best = canonicalKey(known);
+      best = known;
     }
   }
   return bestDistance <= Math.max(2, Math.floor(target.length / 4)) ? best : undefined;
 }
+
+/**
+ * The credentials providers the daemon can build from a short name
+ * (`AwsCredentialsProviderPropertyValueDecoder` looks names up in
+ * `software.amazon.kinesis.multilang.auth` and
+ * `software.amazon.awssdk.auth.credentials`, and skips, with a warning only,
+ * every one it cannot build). `StsAssumeRoleCredentialsProvider` is rewritten
+ * to `KclStsAssumeRoleCredentialsProvider`. Names with a dot are class names
+ * of the jar or the class path, taken as written.
+ */
+export const CREDENTIALS_PROVIDERS: readonly string[] = [
+  "DefaultCredentialsProvider",
+  "EnvironmentVariableCredentialsProvider",
+  "SystemPropertyCredentialsProvider",
+  "ProfileCredentialsProvider",
+  "WebIdentityTokenFileCredentialsProvider",
+  "ContainerCredentialsProvider",
+  "InstanceProfileCredentialsProvider",
+  "AnonymousCredentialsProvider",
+  "StsAssumeRoleCredentialsProvider",
+  "KclStsAssumeRoleCredentialsProvider",
+];
 
 /** Optimal string alignment distance: edits and swaps of neighbours count 1. */
 function editDistance(a: string, b: string): number {
