@@ -179,7 +179,19 @@ Deno.test("docker-compose.yml is kclts's, with the project's image and kclts's p
     deepStrictEqual(theirs.services[name]!.environment, ours.services[name]!.environment);
   }
   const emulators = theirs.services.emulators!;
-  deepStrictEqual(emulators.command, ["run", "-A", tools, "emulators"]);
+  // Node runs the emulators (as in the tests), Deno from npm runs kclts's command.
+  deepStrictEqual(emulators.command, [
+    "npx",
+    "--yes",
+    "deno@2.9.6",
+    "run",
+    "-A",
+    tools,
+    "emulators",
+  ]);
+  const emulatorImage = await readDockerfile("docker/emulators/Dockerfile");
+  strictEqual(emulators.image, emulatorImage.globalArgs.get("NODE_IMAGE"));
+  strictEqual(`denoland/deno:bin-2.9.6`, emulatorImage.globalArgs.get("DENO_BIN_IMAGE"));
   // `local emulators` reads these (src/local/cli.ts): every interface, the ports published,
   // the ready file the healthcheck looks for.
   const env = emulators.environment;

@@ -46,8 +46,13 @@ export const COPIED_FILES: readonly (readonly [string, number?])[] = [
 
 /** The runtime image a project's Dockerfile builds on (published by kclts's release workflow). */
 export const RUNTIME_IMAGE = `ghcr.io/kclts/kclts-runtime:${VERSION}`;
-/** The Deno image that compiles the processor, and runs kclts's local tools in compose. */
+/** The Deno image that compiles the processor, and runs kclts's producer in compose. */
 export const DENO_IMAGE = "denoland/deno:2.9.6";
+/**
+ * The Node image of the emulators in compose (that of kclts's emulator image): the emulators run
+ * under Node, as in kclts's tests, and Deno comes from npm (`npx deno@<version>`).
+ */
+export const NODE_IMAGE = "node:22.23.2-bookworm-slim";
 /** The specifier of kclts in a project's deno.json. */
 export const KCLTS_SPECIFIER = `jsr:@kclts/kclts@^${VERSION}`;
 
@@ -146,7 +151,8 @@ export const GITIGNORE = `/dist/
 /**
  * kclts's docker-compose.yml, rewritten for a project: the processor is built from the project's
  * Dockerfile; the producer and the token-free emulators run kclts's local tools from JSR in the
- * Deno image (no kclts checkout needed); LocalStack and its hooks are unchanged.
+ * Deno image, the emulators in the Node image with Deno from npm (no kclts checkout needed);
+ * LocalStack and its hooks are unchanged.
  *
  * @param source kclts's docker-compose.yml.
  * @param name The project's name.
@@ -167,10 +173,11 @@ export function composeFile(source: string, name: string): string {
   doc.setIn(["x-producer", "image"], DENO_IMAGE);
   doc.setIn(["x-producer", "command"], doc.createNode(tools("producer"), { flow: true }));
   doc.deleteIn(["services", "emulators", "build"]);
-  doc.setIn(["services", "emulators", "image"], DENO_IMAGE);
+  doc.setIn(["services", "emulators", "image"], NODE_IMAGE);
+  const deno = `deno@${DENO_IMAGE.slice(DENO_IMAGE.lastIndexOf(":") + 1)}`;
   doc.setIn(
     ["services", "emulators", "command"],
-    doc.createNode(tools("emulators"), { flow: true }),
+    doc.createNode(["npx", "--yes", deno, ...tools("emulators")], { flow: true }),
   );
   doc.setIn(["services", "emulators", "environment", "EMULATOR_HOST"], "0.0.0.0");
   const ready = doc.getIn(["services", "emulators", "healthcheck", "test"]);
