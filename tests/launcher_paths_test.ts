@@ -58,3 +58,10 @@ Deno.test("launch outside a clone: no properties template is an error that says 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("doctor's jar check gives the same advice as launch", async () => {
+  const { checkJar } = await import("../src/launcher/doctor.ts");
+  const result = await checkJar(undefined, ["/a/sylvite.jar", "/b/sylvite.jar"]);
+  strictEqual(result.status, "fail");
+  strictEqual(result.detail, jarMissingHelp(["/a/sylvite.jar", "/b/sylvite.jar"]));
+});

@@ -5,6 +5,7 @@
  */
 
 import type { EffectiveConfig } from "./config.ts";
+import { jarMissingHelp } from "./paths.ts";
 
 /** The outcome of one check. */
 export interface CheckResult {
@@ -127,8 +128,7 @@ export async function checkJar(path: string | undefined, searched: string[]): Pr
     return {
       name: "jar",
       status: "fail",
-      detail: `sylvite.jar not found (looked at ${searched.join(", ")}); build it with ` +
-        `"mvn -B -f sylvite/pom.xml package" or set KCLTS_JAR`,
+      detail: jarMissingHelp(searched),
     };
   }
   try {
