@@ -26,7 +26,12 @@ const GOOD = { STREAM_NAME: "orders", APPLICATION_NAME: "orders-app", AWS_REGION
 
 Deno.test("properties prints the effective configuration with sources, secrets masked", async () => {
   const { code, stdout, stderr } = await launcher(
-    ["properties", "--config=properties/local.properties", "--maxRecords=77"],
+    [
+      "properties",
+      "--config=properties/local.properties",
+      "--config=properties/local-polling.properties",
+      "--maxRecords=77",
+    ],
     {
       ...GOOD,
       KCL_AWS_CREDENTIALS_PROVIDER:

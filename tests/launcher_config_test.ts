@@ -11,6 +11,9 @@ import { parseProperties, renderProperties } from "../src/launcher/properties.ts
 
 const TEMPLATE = await Deno.readTextFile(new URL("../properties/kcl.properties", import.meta.url));
 const LOCAL = await Deno.readTextFile(new URL("../properties/local.properties", import.meta.url));
+const LOCAL_POLLING = await Deno.readTextFile(
+  new URL("../properties/local-polling.properties", import.meta.url),
+);
 
 function input(overrides: Partial<ConfigInput> = {}): ConfigInput {
   return {
@@ -111,6 +114,7 @@ Deno.test("resolveConfig() layers --config files and --key=value arguments (sylv
     files: [
       { path: "properties/kcl.properties", text: TEMPLATE },
       { path: "properties/local.properties", text: LOCAL },
+      { path: "properties/local-polling.properties", text: LOCAL_POLLING },
       { path: "app.properties", text: "streamName = from-file\nworkerId = w-7\n" },
     ],
     env: { APPLICATION_NAME: "a" },
@@ -264,4 +268,23 @@ Deno.test("maskValue() hides credentials arguments and URL passwords", () => {
   );
   strictEqual(maskValue("kinesisEndpoint", "http://user:pw@host:1"), "http://user:****@host:1");
   strictEqual(maskValue("streamName", "orders"), "orders");
+});
+
+Deno.test("local.properties sets no retrieval key (enhanced fan-out); local-polling.properties polls", () => {
+  const files = [
+    { path: "properties/kcl.properties", text: TEMPLATE },
+    { path: "properties/local.properties", text: LOCAL },
+  ];
+  const fanout = resolveConfig(input({ files }));
+  deepStrictEqual(fanout.errors, []);
+  strictEqual(fanout.properties.get("retrievalMode"), "FANOUT");
+  // The daemon ignores the polling keys under FANOUT: the FANOUT profile sets none.
+  strictEqual(fanout.properties.has("maxRecords"), false);
+  strictEqual(fanout.properties.has("idleTimeBetweenReadsInMillis"), false);
+  const polling = resolveConfig(input({
+    files: [...files, { path: "properties/local-polling.properties", text: LOCAL_POLLING }],
+  }));
+  deepStrictEqual(polling.errors, []);
+  strictEqual(polling.properties.get("retrievalMode"), "POLLING");
+  strictEqual(polling.properties.get("idleTimeBetweenReadsInMillis"), "200");
 });

@@ -11,6 +11,9 @@ import { launcherUsage } from "../src/launcher/main.ts";
 
 const TEMPLATE = await Deno.readTextFile(new URL("../properties/kcl.properties", import.meta.url));
 const LOCAL = await Deno.readTextFile(new URL("../properties/local.properties", import.meta.url));
+const LOCAL_POLLING = await Deno.readTextFile(
+  new URL("../properties/local-polling.properties", import.meta.url),
+);
 const README = await Deno.readTextFile(new URL("../README.md", import.meta.url));
 
 const ENV = { STREAM_NAME: "orders", APPLICATION_NAME: "orders-app", AWS_REGION: "eu-west-1" };
@@ -81,11 +84,12 @@ Deno.test("3.1: under retrievalMode = FANOUT, polling-only keys are errors namin
     );
     assertClean({ files: [], overrides: [["maxRecords", "500"]] });
   });
-  await t.step("POLLING with polling keys is fine (the local profile)", () => {
+  await t.step("POLLING with polling keys is fine (the local profile's polling overlay)", () => {
     assertClean({
       files: [
         { path: "properties/kcl.properties", text: TEMPLATE },
         { path: "properties/local.properties", text: LOCAL },
+        { path: "properties/local-polling.properties", text: LOCAL_POLLING },
       ],
       overrides: [["maxRecords", "500"]],
     });

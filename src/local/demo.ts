@@ -22,7 +22,13 @@ import {
   startEmulators,
 } from "./emulators.ts";
 import { ensureSylviteJar } from "./jar.ts";
-import { forEachLine, LOCAL_PROFILE, localLaunch, prepareStream } from "./local_launch.ts";
+import {
+  forEachLine,
+  LOCAL_POLLING_PROFILE,
+  LOCAL_PROFILE,
+  localLaunch,
+  prepareStream,
+} from "./local_launch.ts";
 import { readPackageFile } from "./package.ts";
 import { exists } from "./run.ts";
 import { sampleRecord } from "./producer.ts";
@@ -94,6 +100,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   await ensureEmulatorsInstalled();
   const tmp = await Deno.makeTempDir({ prefix: "kclts-demo-" });
   const profile = await propertiesFile(cwd, LOCAL_PROFILE, tmp);
+  const pollingProfile = await propertiesFile(cwd, LOCAL_POLLING_PROFILE, tmp);
   const template = Deno.env.get("KCLTS_PROPERTIES") ??
     await propertiesFile(cwd, "properties/kcl.properties", tmp);
   step("starting kinesis-mock and dynalite on 127.0.0.1");
@@ -113,6 +120,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     application,
     workerId: "demo-worker",
     profile,
+    pollingProfile,
     env: { CHECKPOINT_FREQ_SECONDS: "2", KCLTS_PROPERTIES: template },
   });
   const launcher = new Deno.Command(Deno.execPath(), {

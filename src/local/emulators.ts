@@ -943,6 +943,90 @@ export async function splitShard(
 }
 
 /**
+ * The ARN of a stream (from `DescribeStreamSummary`).
+ *
+ * @param endpoint Kinesis endpoint.
+ * @param name Stream name.
+ * @returns The stream's ARN.
+ */
+export async function streamArn(endpoint: string, name: string): Promise<string> {
+  const response = await awsCall(endpoint, "kinesis", "DescribeStreamSummary", {
+    StreamName: name,
+  });
+  const arn = str(obj(response.StreamDescriptionSummary).StreamARN);
+  if (arn === undefined) throw new Error(`DescribeStreamSummary of "${name}" gave no StreamARN`);
+  return arn;
+}
+
+/** An enhanced fan-out consumer of a stream, as returned by {@linkcode listStreamConsumers}. */
+export interface StreamConsumer {
+  /** Its name (KCL: the application name, unless `consumerName` is set). */
+  consumerName: string;
+  /** Its ARN. */
+  consumerArn: string;
+  /** `CREATING`, `ACTIVE` or `DELETING`. */
+  consumerStatus: string;
+  /** When it was registered (epoch seconds, as the service sends it). */
+  creationTimestamp?: number;
+}
+
+function toConsumer(value: Json | undefined): StreamConsumer {
+  const consumer = obj(value);
+  const result: StreamConsumer = {
+    consumerName: str(consumer.ConsumerName) ?? "",
+    consumerArn: str(consumer.ConsumerARN) ?? "",
+    consumerStatus: str(consumer.ConsumerStatus) ?? "",
+  };
+  const created = consumer.ConsumerCreationTimestamp;
+  if (typeof created === "number") result.creationTimestamp = created;
+  return result;
+}
+
+/**
+ * List the enhanced fan-out consumers registered on a stream (`ListStreamConsumers`, following
+ * `NextToken`).
+ *
+ * @param endpoint Kinesis endpoint.
+ * @param arn The stream's ARN (see {@linkcode streamArn}).
+ * @returns The consumers.
+ */
+export async function listStreamConsumers(
+  endpoint: string,
+  arn: string,
+): Promise<StreamConsumer[]> {
+  const consumers: StreamConsumer[] = [];
+  let nextToken: string | undefined;
+  do {
+    const request: JsonObject = { StreamARN: arn };
+    if (nextToken !== undefined) request.NextToken = nextToken;
+    const response = await awsCall(endpoint, "kinesis", "ListStreamConsumers", request);
+    for (const item of arr(response.Consumers)) consumers.push(toConsumer(item));
+    nextToken = str(response.NextToken);
+  } while (nextToken !== undefined);
+  return consumers;
+}
+
+/**
+ * Describe one enhanced fan-out consumer by stream ARN and name (`DescribeStreamConsumer`).
+ *
+ * @param endpoint Kinesis endpoint.
+ * @param arn The stream's ARN.
+ * @param consumerName The consumer's name.
+ * @returns The consumer.
+ */
+export async function describeStreamConsumer(
+  endpoint: string,
+  arn: string,
+  consumerName: string,
+): Promise<StreamConsumer> {
+  const response = await awsCall(endpoint, "kinesis", "DescribeStreamConsumer", {
+    StreamARN: arn,
+    ConsumerName: consumerName,
+  });
+  return toConsumer(response.ConsumerDescription);
+}
+
+/**
  * Delete a stream (no-op if it does not exist) and wait until it is gone.
  *
  * @param endpoint Kinesis endpoint.

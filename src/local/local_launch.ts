@@ -1,7 +1,8 @@
 /**
  * Starting a processor's launcher against the local emulators, the way the
  * end-to-end tests and `deno task demo` do: `deno run <the binary's flags>
- * <processor> launch --config=properties/local.properties`, with the
+ * <processor> launch --config=properties/local.properties` (plus
+ * `--config=properties/local-polling.properties` to poll), with the
  * emulators' endpoints and credentials, and the children's logs as JSON lines
  * on stderr (one debug record per processed record, from the template).
  *
@@ -21,6 +22,37 @@ import { LineReader } from "../transport/line_reader.ts";
 
 /** The daemon profile for the emulators, relative to the working directory. */
 export const LOCAL_PROFILE = "properties/local.properties";
+/** The polling overlay of {@linkcode LOCAL_PROFILE}, relative to the working directory. */
+export const LOCAL_POLLING_PROFILE = "properties/local-polling.properties";
+
+/**
+ * How the daemon reads the stream: `POLLING` (GetRecords) or `FANOUT` (enhanced fan-out: the
+ * daemon registers a stream consumer named after the application and subscribes to each shard).
+ */
+export type RetrievalMode = "POLLING" | "FANOUT";
+
+/** Both retrieval modes, for tests that run in each. */
+export const RETRIEVAL_MODES: readonly RetrievalMode[] = ["POLLING", "FANOUT"];
+
+/**
+ * The launcher arguments that select a retrieval mode over the local profile. FANOUT is set
+ * explicitly (not left to the template's default) and adds no polling key: the daemon ignores
+ * those under FANOUT (`MultiLangDaemonConfiguration` builds a `FanOutConfig` only).
+ *
+ * @param mode The retrieval mode.
+ * @param profile The local profile's path.
+ * @param pollingProfile Its polling overlay's path.
+ * @returns The `--config=...` and `--key=value` arguments.
+ */
+export function profileArgs(
+  mode: RetrievalMode,
+  profile: string = LOCAL_PROFILE,
+  pollingProfile: string = LOCAL_POLLING_PROFILE,
+): string[] {
+  return mode === "POLLING"
+    ? [`--config=${profile}`, `--config=${pollingProfile}`]
+    : [`--config=${profile}`, "--retrievalMode=FANOUT"];
+}
 
 /**
  * Creates a stream and its application's lease table (with the index KCL 3.x needs), with one
@@ -65,6 +97,10 @@ export interface LocalLaunchOptions {
   args?: string[];
   /** The daemon profile for the emulators. @default {LOCAL_PROFILE} */
   profile?: string;
+  /** Its polling overlay, used under POLLING. @default {LOCAL_POLLING_PROFILE} */
+  pollingProfile?: string;
+  /** The retrieval mode. @default {"POLLING"} */
+  retrieval?: RetrievalMode;
 }
 
 /**
@@ -85,7 +121,7 @@ export function localLaunch(options: LocalLaunchOptions): {
       ...PERMISSION_FLAGS,
       options.processor,
       "launch",
-      `--config=${options.profile ?? LOCAL_PROFILE}`,
+      ...profileArgs(options.retrieval ?? "POLLING", options.profile, options.pollingProfile),
       ...(options.args ?? []),
     ],
     env: {

@@ -9,18 +9,30 @@
  */
 
 import {
+  describeStreamConsumer,
   type Emulators,
   ensureEmulatorsInstalled,
   type LeaseItem,
+  listStreamConsumers,
   putRecords,
   scanLeases,
   type ShardInfo,
   startEmulators,
+  streamArn,
+  type StreamConsumer,
   waitFor,
 } from "../../src/local/emulators.ts";
 import { ensureSylviteJar } from "../../src/local/jar.ts";
 import { PERMISSION_FLAGS } from "../../src/runtime/permissions.ts";
-import { forEachLine, localLaunch, prepareStream } from "../../src/local/local_launch.ts";
+import {
+  forEachLine,
+  localLaunch,
+  prepareStream,
+  RETRIEVAL_MODES,
+  type RetrievalMode,
+} from "../../src/local/local_launch.ts";
+
+export { RETRIEVAL_MODES, type RetrievalMode };
 
 /** The repository's root directory. */
 export const ROOT: string = decodeURIComponent(new URL("../..", import.meta.url).pathname)
@@ -108,6 +120,32 @@ export class World implements AsyncDisposable {
     return scanLeases(this.emulators.dynamoEndpoint, application);
   }
 
+  /**
+   * The stream's one enhanced fan-out consumer, which the daemon registers under the
+   * application's name (`FanOutConfig`: `consumerName` unless set, else `applicationName`).
+   * Fails unless `ListStreamConsumers` lists exactly that one consumer, `ACTIVE`, and
+   * `DescribeStreamConsumer` by name gives the same ARN.
+   */
+  async consumer(stream: string, application: string): Promise<StreamConsumer> {
+    const arn = await streamArn(this.emulators.kinesisEndpoint, stream);
+    const listed = await listStreamConsumers(this.emulators.kinesisEndpoint, arn);
+    const names = listed.map((c) => `${c.consumerName} (${c.consumerStatus})`).join(", ");
+    if (listed.length !== 1 || listed[0]!.consumerName !== application) {
+      throw new Error(`expected one consumer "${application}" on ${stream}, found: ${names}`);
+    }
+    const described = await describeStreamConsumer(
+      this.emulators.kinesisEndpoint,
+      arn,
+      application,
+    );
+    if (described.consumerArn !== listed[0]!.consumerArn || described.consumerStatus !== "ACTIVE") {
+      throw new Error(
+        `DescribeStreamConsumer gave ${JSON.stringify(described)}, ListStreamConsumers ${names}`,
+      );
+    }
+    return described;
+  }
+
   /** Starts a launcher; it is stopped (SIGKILL) when the world is disposed. */
   launch(options: LaunchOptions): Launcher {
     const launcher = new Launcher(this, options);
@@ -132,6 +170,8 @@ export interface LaunchOptions {
   env?: Record<string, string>;
   /** Extra launcher arguments (--key=value). */
   args?: string[];
+  /** How the daemon reads the stream. @default {"POLLING"} */
+  retrieval?: RetrievalMode;
   /**
    * A container-equivalent run: the launcher gets exactly this environment
    * (nothing of the host's, none of the harness's defaults) and exactly these
@@ -174,6 +214,7 @@ export class Launcher {
         workerId: options.workerId,
         ...(options.env ? { env: options.env } : {}),
         ...(options.args ? { args: options.args } : {}),
+        ...(options.retrieval ? { retrieval: options.retrieval } : {}),
       });
     if (options.task) {
       launch.args = options.task.args;

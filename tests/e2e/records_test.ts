@@ -1,47 +1,55 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
-import { report, tally, uniqueName, until, World } from "./_harness.ts";
+import { report, RETRIEVAL_MODES, tally, uniqueName, until, World } from "./_harness.ts";
 
-Deno.test("e2e: 1,000 records over 4 shards are each processed once, and every lease is checkpointed at its last record", async () => {
-  await using world = await World.start();
-  const stream = uniqueName("orders");
-  const application = uniqueName("app");
-  await world.stream(stream, 4, application);
-  const puts = await world.put(stream, 1000, "e2e-1");
-  const launcher = world.launch({
-    stream,
-    application,
-    workerId: "worker-1",
-    env: { CHECKPOINT_FREQ_SECONDS: "1" },
+for (const retrieval of RETRIEVAL_MODES) {
+  Deno.test(`e2e [${retrieval}]: 1,000 records over 4 shards are each processed once, and every lease is checkpointed at its last record`, async () => {
+    await using world = await World.start();
+    const stream = uniqueName("orders");
+    const application = uniqueName("app");
+    await world.stream(stream, 4, application);
+    const puts = await world.put(stream, 1000, "e2e-1");
+    const launcher = world.launch({
+      stream,
+      application,
+      workerId: "worker-1",
+      retrieval,
+      env: { CHECKPOINT_FREQ_SECONDS: "1" },
+    });
+    await until(() => launcher.seen.length >= 1000, 120_000, "1,000 records processed");
+    const lastPerShard = new Map<string, string>();
+    for (const put of puts) lastPerShard.set(put.shardId, put.sequenceNumber);
+    strictEqual(lastPerShard.size, 4, "the records went to all 4 shards");
+    // Time-based checkpoints (every second, empty batches included) reach each shard's last record.
+    const leases = await until(
+      async () => {
+        const leases = await world.leases(application);
+        return leases.every((l) => l.checkpoint === lastPerShard.get(l.leaseKey)) && leases;
+      },
+      60_000,
+      "every lease checkpointed at its shard's last record",
+    );
+    // A moment more: nothing is delivered twice.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const result = tally(puts, launcher.seen);
+    deepStrictEqual(
+      {
+        missing: result.missing.length,
+        duplicates: result.duplicates,
+        wrongContent: result.wrongContent,
+        unexpected: result.unexpected,
+      },
+      { missing: 0, duplicates: 0, wrongContent: 0, unexpected: 0 },
+    );
+    strictEqual(leases.length, 4);
+    let consumer = "";
+    if (retrieval === "FANOUT") {
+      const registered = await world.consumer(stream, application);
+      consumer = `; consumer ${registered.consumerName} ${registered.consumerStatus}`;
+    }
+    report(
+      `e2e 1 [${retrieval}]: put ${puts.length}, seen ${launcher.seen.length}, lost ${result.missing.length}, duplicated ${result.duplicates}${consumer}`,
+    );
+    launcher.signal("SIGTERM");
+    strictEqual(await launcher.exited, 0);
   });
-  await until(() => launcher.seen.length >= 1000, 120_000, "1,000 records processed");
-  const lastPerShard = new Map<string, string>();
-  for (const put of puts) lastPerShard.set(put.shardId, put.sequenceNumber);
-  strictEqual(lastPerShard.size, 4, "the records went to all 4 shards");
-  // Time-based checkpoints (every second, empty batches included) reach each shard's last record.
-  const leases = await until(
-    async () => {
-      const leases = await world.leases(application);
-      return leases.every((l) => l.checkpoint === lastPerShard.get(l.leaseKey)) && leases;
-    },
-    60_000,
-    "every lease checkpointed at its shard's last record",
-  );
-  // A moment more: nothing is delivered twice.
-  await new Promise((resolve) => setTimeout(resolve, 2000));
-  const result = tally(puts, launcher.seen);
-  deepStrictEqual(
-    {
-      missing: result.missing.length,
-      duplicates: result.duplicates,
-      wrongContent: result.wrongContent,
-      unexpected: result.unexpected,
-    },
-    { missing: 0, duplicates: 0, wrongContent: 0, unexpected: 0 },
-  );
-  strictEqual(leases.length, 4);
-  report(
-    `e2e 1: put ${puts.length}, seen ${launcher.seen.length}, lost ${result.missing.length}, duplicated ${result.duplicates}`,
-  );
-  launcher.signal("SIGTERM");
-  strictEqual(await launcher.exited, 0);
-});
+}

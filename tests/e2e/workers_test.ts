@@ -1,70 +1,78 @@
 import { ok, strictEqual } from "node:assert/strict";
-import { report, tally, uniqueName, until, World } from "./_harness.ts";
+import { report, RETRIEVAL_MODES, tally, uniqueName, until, World } from "./_harness.ts";
 
-Deno.test("e2e: two launchers share the shards; after one is killed with SIGKILL the other takes over and every record is processed", async () => {
-  await using world = await World.start();
-  const stream = uniqueName("workers");
-  const application = uniqueName("app");
-  await world.stream(stream, 4, application);
-  const env = { CHECKPOINT_FREQ_SECONDS: "1" };
-  const a = world.launch({ stream, application, workerId: "worker-a", env });
-  const b = world.launch({ stream, application, workerId: "worker-b", env });
-  const owners = await until(
-    async () => {
-      const leases = await world.leases(application);
-      const owners = new Set(leases.map((l) => l.leaseOwner));
-      return owners.has("worker-a") && owners.has("worker-b") && leases;
-    },
-    120_000,
-    "both workers own leases",
-  );
-  const first = await world.put(stream, 400, "e2e-5");
-  await until(
-    () => tally(first, [...a.seen, ...b.seen]).missing.length === 0,
-    120_000,
-    "the first 400 records processed",
-  );
-  const split = `a ${a.seen.length} / b ${b.seen.length}`;
-  ok(a.seen.length > 0 && b.seen.length > 0, `both processed records: ${split}`);
+for (const retrieval of RETRIEVAL_MODES) {
+  Deno.test(`e2e [${retrieval}]: two launchers share the shards; after one is killed with SIGKILL the other takes over and every record is processed`, async () => {
+    await using world = await World.start();
+    const stream = uniqueName("workers");
+    const application = uniqueName("app");
+    await world.stream(stream, 4, application);
+    const env = { CHECKPOINT_FREQ_SECONDS: "1" };
+    const a = world.launch({ stream, application, workerId: "worker-a", env, retrieval });
+    const b = world.launch({ stream, application, workerId: "worker-b", env, retrieval });
+    const owners = await until(
+      async () => {
+        const leases = await world.leases(application);
+        const owners = new Set(leases.map((l) => l.leaseOwner));
+        return owners.has("worker-a") && owners.has("worker-b") && leases;
+      },
+      120_000,
+      "both workers own leases",
+    );
+    const first = await world.put(stream, 400, "e2e-5");
+    await until(
+      () => tally(first, [...a.seen, ...b.seen]).missing.length === 0,
+      120_000,
+      "the first 400 records processed",
+    );
+    const split = `a ${a.seen.length} / b ${b.seen.length}`;
+    ok(a.seen.length > 0 && b.seen.length > 0, `both processed records: ${split}`);
 
-  // Let the time-based checkpoints land, so that the takeover starts from them.
-  const lastPerShard = new Map(first.map((p) => [p.shardId, p.sequenceNumber]));
-  await until(
-    async () => {
-      const leases = await world.leases(application);
-      return leases.every((l) => l.checkpoint === lastPerShard.get(l.leaseKey));
-    },
-    30_000,
-    "the first 400 records checkpointed",
-  );
-  const java = await a.javaPid();
-  Deno.kill(java, "SIGKILL");
-  const code = await a.exited;
-  strictEqual(code, 137, "the launcher reports the daemon's death by SIGKILL");
-  const second = await world.put(stream, 400, "e2e-5b", 400);
-  await until(
-    () => tally(second, b.seen).missing.length === 0,
-    180_000,
-    "worker b processed every new record",
-  );
-  const leases = await until(
-    async () => {
-      const leases = await world.leases(application);
-      return leases.every((l) => l.leaseOwner === "worker-b") && leases;
-    },
-    60_000,
-    "worker b owns every lease",
-  );
-  const all = tally([...first, ...second], [...a.seen, ...b.seen]);
-  report(
-    `e2e 5: leases first owned ${
-      owners.map((l) => l.leaseOwner).join(",")
-    }; put ${first.length}+${second.length}, seen ${split} before the kill, b ${b.seen.length} in all; lost ${all.missing.length}, delivered twice ${all.duplicates}; owners after ${
-      leases.map((l) => l.leaseOwner).join(",")
-    }`,
-  );
-  strictEqual(all.missing.length, 0);
-  strictEqual(all.duplicates, 0, "the takeover resumed from worker a's checkpoints");
-  b.signal("SIGTERM");
-  strictEqual(await b.exited, 0);
-});
+    // Let the time-based checkpoints land, so that the takeover starts from them.
+    const lastPerShard = new Map(first.map((p) => [p.shardId, p.sequenceNumber]));
+    await until(
+      async () => {
+        const leases = await world.leases(application);
+        return leases.every((l) => l.checkpoint === lastPerShard.get(l.leaseKey));
+      },
+      30_000,
+      "the first 400 records checkpointed",
+    );
+    const java = await a.javaPid();
+    Deno.kill(java, "SIGKILL");
+    const code = await a.exited;
+    strictEqual(code, 137, "the launcher reports the daemon's death by SIGKILL");
+    const second = await world.put(stream, 400, "e2e-5b", 400);
+    await until(
+      () => tally(second, b.seen).missing.length === 0,
+      180_000,
+      "worker b processed every new record",
+    );
+    const leases = await until(
+      async () => {
+        const leases = await world.leases(application);
+        return leases.every((l) => l.leaseOwner === "worker-b") && leases;
+      },
+      60_000,
+      "worker b owns every lease",
+    );
+    let shared = "";
+    if (retrieval === "FANOUT") {
+      // Both daemons registered (or found) the consumer by the application's name: one consumer.
+      const consumer = await world.consumer(stream, application);
+      shared = `; one consumer for both workers (${consumer.consumerStatus})`;
+    }
+    const all = tally([...first, ...second], [...a.seen, ...b.seen]);
+    report(
+      `e2e 5 [${retrieval}]: leases first owned ${
+        owners.map((l) => l.leaseOwner).join(",")
+      }; put ${first.length}+${second.length}, seen ${split} before the kill, b ${b.seen.length} in all; lost ${all.missing.length}, duplicated ${all.duplicates}${shared}; owners after ${
+        leases.map((l) => l.leaseOwner).join(",")
+      }`,
+    );
+    strictEqual(all.missing.length, 0);
+    strictEqual(all.duplicates, 0, "the takeover resumed from worker a's checkpoints");
+    b.signal("SIGTERM");
+    strictEqual(await b.exited, 0);
+  });
+}
