@@ -17,8 +17,10 @@ export interface MemoryPipe {
   send(line: string): void;
   /** Closes the child's stdin. */
   end(): void;
-  /** Everything the child wrote, split in lines. */
+  /** Everything the child wrote, split in lines (the empty lines of the framing left out). */
   written(): string[];
+  /** Everything the child wrote, as written. */
+  raw(): string;
 }
 
 /** Creates a connection fed from memory. */
@@ -43,6 +45,7 @@ export function memoryPipe(): MemoryPipe {
       }
     },
     written: () => out.split("\n").filter((line) => line !== ""),
+    raw: () => out,
   };
 }
 

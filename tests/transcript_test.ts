@@ -197,6 +197,8 @@ for (const [name, lines] of transcripts) {
     await session;
     ok(expected.length >= 1);
     deepStrictEqual(pipe.written(), expected);
+    // Byte for byte what the recording child wrote: "\n" + json + "\n" per message.
+    strictEqual(pipe.raw(), expected.map((line) => `\n${line}\n`).join(""));
     for (const reason of refused) {
       // Refusals come from the recorded daemon answers, or from kclts itself (attempts 0)
       // for checkpoints asked where the daemon has no checkpointer.
