@@ -110,12 +110,12 @@ function mebibytes(quantity: string): number {
 }
 
 /**
- * The memory a worker needs for its leases, from the figures measured for the README (deno task
- * demo, 8 shards; bench/README.md for a shard's peak): the JVM, the launcher, the binary pages the
- * shard processes share, and each shard process at its peak.
+ * The memory a worker needs for its leases, from the figures bench/worker_memory.ts measured (8
+ * shards; bench/README.md for a shard's peak under 500-record batches): the JVM, the launcher, the
+ * binary pages the shard processes share, and each shard process at its peak.
  */
 function neededMebibytes(maxLeases: number): number {
-  const jvm = 215, launcher = 14, sharedBinary = 36, perShardPeak = 35;
+  const jvm = 233, launcher = 14, sharedBinary = 35, perShardPeak = 35;
   return jvm + launcher + sharedBinary + maxLeases * perShardPeak;
 }
 
