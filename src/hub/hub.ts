@@ -183,7 +183,8 @@ export class Hub {
       this.#totals.ended++;
     } catch (error) {
       this.#totals.failed++;
-      this.#log.error(
+      // Fatal as in per-process mode: the daemon stops when a child fails.
+      this.#log.fatal(
         "The session of {shardId} failed; closing its connection (the daemon sees its child fail): {error}",
         { shardId: stats.shardId, connection: number, error: describe(error) },
       );

@@ -48,6 +48,7 @@ export const LAUNCHER_ENV: readonly string[] = [
   "KCLTS_HTTP_HOST",
   "KCLTS_HEALTH_STALL_SECONDS",
   "KCLTS_HEALTH_HANDLER_SECONDS",
+  "KCLTS_HUB",
 ];
 
 /** A properties file's text and where it came from. */

@@ -36,6 +36,8 @@ import { renderProperties } from "./properties.ts";
 import { runDaemon } from "./run_daemon.ts";
 import { metricsConfigFromEnv } from "../metrics/config.ts";
 import type { LauncherMetrics } from "../metrics/per_process.ts";
+import { hubFromEnv, type HubPlan, planHub, runWithHub } from "./hub.ts";
+import { EMPTY_BATCHES_ENV } from "../metrics/live.ts";
 import { writeAllSync } from "../transport/write_all.ts";
 import { settingProblems } from "../runtime/settings.ts";
 
@@ -51,7 +53,7 @@ function err(text: string): void {
 export function launcherUsage(info: ProgramInfo): string {
   const n = info.name;
   return `Usage:
-  ${n} launch [--config=FILE]... [--<key>=<value>]...
+  ${n} launch [--hub] [--config=FILE]... [--<key>=<value>]...
   ${n} properties [--config=FILE]... [--<key>=<value>]...
   ${n} doctor [--config=FILE]... [--<key>=<value>]...
 
@@ -60,6 +62,11 @@ ${n} once per shard it leases. SIGTERM, SIGINT and SIGHUP start the daemon's
 graceful shutdown (the launcher sends it SIGTERM); a third signal kills it.
 Exit code: 0 after a shutdown it was asked for, else the daemon's, and 1 if
 the daemon stopped by itself with 0 (it never does when all is well).
+
+--hub (or KCLTS_HUB=1): hub mode. ${n} runs once as a hub serving every
+shard, and the daemon runs a relay per shard (socat, which must be installed)
+instead of a whole process. The hub and the daemon stop together; if the hub
+dies, the daemon is stopped and the exit code is non-zero.
 
 Configuration, lowest precedence first:
   1. properties/kcl.properties next to the program (or KCLTS_PROPERTIES)
@@ -80,13 +87,15 @@ interface Parsed {
   configs: string[];
   overrides: [string, string][];
   help: boolean;
+  hub: boolean;
 }
 
 function parse(args: string[]): Parsed {
-  const parsed: Parsed = { configs: [], overrides: [], help: false };
+  const parsed: Parsed = { configs: [], overrides: [], help: false, hub: false };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === "--help" || arg === "-h") parsed.help = true;
+    else if (arg === "--hub") parsed.hub = true;
     else if (arg === "--config") {
       const file = args[++i];
       if (!file) throw new Error("--config needs a file");
@@ -102,7 +111,10 @@ function parse(args: string[]): Parsed {
   return parsed;
 }
 
-async function effectiveConfig(parsed: Parsed): Promise<EffectiveConfig> {
+async function effectiveConfig(
+  parsed: Parsed,
+  executableName = selfCommand(),
+): Promise<EffectiveConfig> {
   const env = Deno.env.toObject();
   const template = findTemplate(env);
   if (template === undefined) {
@@ -125,7 +137,7 @@ async function effectiveConfig(parsed: Parsed): Promise<EffectiveConfig> {
     files,
     env,
     overrides: parsed.overrides,
-    executableName: selfCommand(),
+    executableName,
     hostname: hostname(),
     childErrors: settingProblems(),
   });
@@ -164,17 +176,36 @@ export async function launcherMain(
 ): Promise<number> {
   let parsed: Parsed;
   let config: EffectiveConfig;
+  let plan: HubPlan | undefined;
   try {
     parsed = parse(args);
     if (parsed.help) {
       out(launcherUsage(info));
       return 0;
     }
-    config = await effectiveConfig(parsed);
+    if (parsed.hub || hubFromEnv(Deno.env.get("KCLTS_HUB"))) {
+      plan = await planHub(Deno.env.toObject());
+    }
+    config = await effectiveConfig(parsed, plan?.executableName);
   } catch (error) {
+    if (plan) await Deno.remove(plan.dir, { recursive: true }).catch(() => {});
     err(`${info.name}: ${(error as Error).message}\n`);
     return 2;
   }
+  try {
+    return await launchWith(command, config, info, plan);
+  } finally {
+    // (runWithHub removes it too, when the launch went that far)
+    if (plan) await Deno.remove(plan.dir, { recursive: true }).catch(() => {});
+  }
+}
+
+async function launchWith(
+  command: "launch" | "properties" | "doctor",
+  config: EffectiveConfig,
+  info: ProgramInfo,
+  plan: HubPlan | undefined,
+): Promise<number> {
   const env = Deno.env.toObject();
   if (command === "properties") {
     for (const warning of config.warnings) err(`${info.name}: warning: ${warning}\n`);
@@ -201,6 +232,29 @@ export async function launcherMain(
         p.get("workerId") ?? p.get("workerIdentifier")
       })\n`,
   );
+  const log = (line: string) => err(`${info.name}: ${line}\n`);
+  const daemon = { java, javaOptions, jar, properties: render(config, false) };
+  if (plan) {
+    // Hub mode: the hub serves /metrics and /healthz itself, from its live sessions.
+    const emptyBatches =
+      p.get("callProcessRecordsEvenForEmptyRecordList")?.trim().toLowerCase() === "true";
+    try {
+      return await runWithHub({
+        plan,
+        self: selfCommand().split(" "),
+        daemon,
+        name: info.name,
+        log,
+        hubEnv: { [EMPTY_BATCHES_ENV]: String(emptyBatches) },
+      });
+    } catch (error) {
+      err(
+        `${info.name}: error: cannot start "${java}": ${(error as Error).message}. ` +
+          "Install a JRE 17+ or set JAVA_HOME; nothing was started\n",
+      );
+      return 2;
+    }
+  }
   let metrics: LauncherMetrics | null;
   try {
     metrics = await startMetrics(env, p, info.name);
@@ -210,15 +264,9 @@ export async function launcherMain(
   }
   try {
     return await runDaemon(
-      {
-        java,
-        javaOptions,
-        jar,
-        properties: render(config, false),
-        ...(metrics ? { env: metrics.env } : {}),
-      },
+      { ...daemon, ...(metrics ? { env: metrics.env } : {}) },
       () => metrics?.daemonStarted(),
-      (line) => err(`${info.name}: ${line}\n`),
+      log,
     );
   } catch (error) {
     err(
