@@ -39,6 +39,42 @@ export const ROOT: string = decodeURIComponent(new URL("../..", import.meta.url)
   .replace(/\/$/, "");
 export const TEMPLATE: string = `${ROOT}/processor.ts`;
 
+/** How the daemon runs the processor: one process per shard, or one hub for all (`launch --hub`). */
+export type ProcessMode = "process" | "hub";
+
+/** Both process modes, for tests that run in each. */
+export const PROCESS_MODES: readonly ProcessMode[] = ["process", "hub"];
+
+/** One way to run a daemon scenario: how the daemon reads the stream, how it runs the processor. */
+export interface Variant {
+  /** How the daemon reads the stream. */
+  retrieval: RetrievalMode;
+  /** A process per shard, or one hub. */
+  mode: ProcessMode;
+  /** For test names: `POLLING`, `FANOUT`, `POLLING hub`. */
+  label: string;
+}
+
+/**
+ * The variants a daemon scenario runs in: every retrieval mode with a process per shard, and
+ * hub mode with the first retrieval mode (how records arrive and how the processor runs are
+ * independent). `KCLTS_E2E_VARIANTS=all` runs every combination.
+ *
+ * @param retrievals The retrieval modes that apply.
+ * @returns The variants.
+ */
+export function variants(retrievals: readonly RetrievalMode[] = RETRIEVAL_MODES): Variant[] {
+  const all = Deno.env.get("KCLTS_E2E_VARIANTS") === "all";
+  const list: Variant[] = [];
+  for (const mode of PROCESS_MODES) {
+    for (const [i, retrieval] of retrievals.entries()) {
+      if (mode === "hub" && i > 0 && !all) continue;
+      list.push({ retrieval, mode, label: mode === "hub" ? `${retrieval} hub` : retrieval });
+    }
+  }
+  return list;
+}
+
 /** A record a processor logged (from its JSON log line). */
 export interface Seen {
   shardId: string;
@@ -172,6 +208,8 @@ export interface LaunchOptions {
   args?: string[];
   /** How the daemon reads the stream. @default {"POLLING"} */
   retrieval?: RetrievalMode;
+  /** How the daemon runs the processor: a process per shard, or one hub (`launch --hub`). @default {"process"} */
+  mode?: ProcessMode;
   /**
    * A container-equivalent run: the launcher gets exactly this environment
    * (nothing of the host's, none of the harness's defaults) and exactly these
@@ -213,7 +251,7 @@ export class Launcher {
         application: options.application,
         workerId: options.workerId,
         ...(options.env ? { env: options.env } : {}),
-        ...(options.args ? { args: options.args } : {}),
+        args: [...(options.mode === "hub" ? ["--hub"] : []), ...(options.args ?? [])],
         ...(options.retrieval ? { retrieval: options.retrieval } : {}),
       });
     if (options.task) {
@@ -289,7 +327,18 @@ export class Launcher {
     });
   }
 
-  async #findJava(): Promise<number | undefined> {
+  /** The hub's process id (the launcher's child in hub mode). */
+  async hubPid(): Promise<number> {
+    return await waitFor(() => this.#findChild("\0hub\0--socket\0"), 30_000, {
+      message: "the launcher did not start the hub",
+    });
+  }
+
+  #findJava(): Promise<number | undefined> {
+    return this.#findChild("sylvite.jar");
+  }
+
+  async #findChild(marker: string): Promise<number | undefined> {
     try {
       for await (const task of Deno.readDir(`/proc/${this.process.pid}/task`)) {
         const children = (await Deno.readTextFile(
@@ -297,7 +346,7 @@ export class Launcher {
         ).catch(() => "")).trim();
         for (const pid of children.split(/\s+/).filter(Boolean).map(Number)) {
           const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "");
-          if (cmdline.includes("sylvite.jar")) return pid;
+          if (cmdline.includes(marker)) return pid;
         }
       }
     } catch {
@@ -315,12 +364,13 @@ export class Launcher {
     }
   }
 
-  /** Kills the launcher's whole tree (java and its children) and waits. */
+  /** Kills the launcher's whole tree (java and its children, the hub) and waits. */
   async kill(): Promise<void> {
-    const java = await this.#findJava();
-    if (java) {
+    const children = [await this.#findJava(), await this.#findChild("\0hub\0--socket\0")];
+    for (const pid of children) {
+      if (!pid) continue;
       try {
-        Deno.kill(java, "SIGKILL");
+        Deno.kill(pid, "SIGKILL");
       } catch {
         // gone
       }
@@ -328,6 +378,14 @@ export class Launcher {
     this.signal("SIGKILL");
     await this.exited.catch(() => {});
   }
+}
+
+/**
+ * The mode a launcher actually ran in, from its logs: the hub logs under
+ * `kclts.hub`, per-process children never do.
+ */
+export function modeOf(launcher: Launcher): ProcessMode {
+  return launcher.logs().some((r) => r.logger === "kclts.hub") ? "hub" : "process";
 }
 
 /** Waits until `check` holds, polling; fails with `message` after `timeoutMs`. */

@@ -1,8 +1,8 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
-import { report, RETRIEVAL_MODES, tally, uniqueName, until, World } from "./_harness.ts";
+import { modeOf, report, tally, uniqueName, until, variants, World } from "./_harness.ts";
 
-for (const retrieval of RETRIEVAL_MODES) {
-  Deno.test(`e2e [${retrieval}]: 1,000 records over 4 shards are each processed once, and every lease is checkpointed at its last record`, async () => {
+for (const { retrieval, mode, label } of variants()) {
+  Deno.test(`e2e [${label}]: 1,000 records over 4 shards are each processed once, and every lease is checkpointed at its last record`, async () => {
     await using world = await World.start();
     const stream = uniqueName("orders");
     const application = uniqueName("app");
@@ -13,6 +13,7 @@ for (const retrieval of RETRIEVAL_MODES) {
       application,
       workerId: "worker-1",
       retrieval,
+      mode,
       env: { CHECKPOINT_FREQ_SECONDS: "1" },
     });
     await until(() => launcher.seen.length >= 1000, 120_000, "1,000 records processed");
@@ -47,8 +48,9 @@ for (const retrieval of RETRIEVAL_MODES) {
       consumer = `; consumer ${registered.consumerName} ${registered.consumerStatus}`;
     }
     report(
-      `e2e 1 [${retrieval}]: put ${puts.length}, seen ${launcher.seen.length}, lost ${result.missing.length}, duplicated ${result.duplicates}${consumer}`,
+      `e2e 1 [${label}]: put ${puts.length}, seen ${launcher.seen.length}, lost ${result.missing.length}, duplicated ${result.duplicates}${consumer}`,
     );
+    strictEqual(modeOf(launcher), mode, `the daemon ran the processor in ${mode} mode`);
     launcher.signal("SIGTERM");
     strictEqual(await launcher.exited, 0);
   });

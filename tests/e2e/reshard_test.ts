@@ -1,6 +1,6 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { listShards, splitShard } from "../../src/local/emulators.ts";
-import { type Put, report, RETRIEVAL_MODES, tally, uniqueName, until, World } from "./_harness.ts";
+import { modeOf, type Put, report, tally, uniqueName, until, variants, World } from "./_harness.ts";
 
 // FANOUT cannot pass against kinesis-mock (0.6.2, the newest): its SubscribeToShard events always
 // carry a ContinuationSequenceNumber and never ChildShards, also for a closed shard, and the daemon
@@ -10,10 +10,10 @@ import { type Put, report, RETRIEVAL_MODES, tally, uniqueName, until, World } fr
 // KCLTS_E2E_RESHARD_FANOUT=1 to see it). Ignored, not dropped, so that it shows in every run.
 const fanoutReshard = Deno.env.get("KCLTS_E2E_RESHARD_FANOUT") === "1";
 
-for (const retrieval of RETRIEVAL_MODES) {
+for (const { retrieval, mode, label } of variants()) {
   Deno.test({
     name:
-      `e2e [${retrieval}]: a shard split while records flow: the parent reaches SHARD_END, its children are processed, nothing is lost`,
+      `e2e [${label}]: a shard split while records flow: the parent reaches SHARD_END, its children are processed, nothing is lost`,
     ignore: retrieval === "FANOUT" && !fanoutReshard,
   }, async () => {
     await using world = await World.start();
@@ -25,6 +25,7 @@ for (const retrieval of RETRIEVAL_MODES) {
       application,
       workerId: "worker-1",
       retrieval,
+      mode,
       env: { CHECKPOINT_FREQ_SECONDS: "1" },
     });
     const puts: Put[] = [];
@@ -82,7 +83,7 @@ for (const retrieval of RETRIEVAL_MODES) {
     );
     const result = tally(puts, launcher.seen);
     report(
-      `e2e 2 [${retrieval}]: put ${puts.length} (${
+      `e2e 2 [${label}]: put ${puts.length} (${
         puts.filter((p) => childIds.includes(p.shardId)).length
       } into the children), seen ${launcher.seen.length}, lost ${result.missing.length}, duplicated ${result.duplicates}; leases ${
         leases.map((l) =>
@@ -103,6 +104,7 @@ for (const retrieval of RETRIEVAL_MODES) {
     );
     const all = await listShards(world.emulators.kinesisEndpoint, stream);
     strictEqual(all.length, 4);
+    strictEqual(modeOf(launcher), mode, `the daemon ran the processor in ${mode} mode`);
     launcher.signal("SIGTERM");
     strictEqual(await launcher.exited, 0);
   });

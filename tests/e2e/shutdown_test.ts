@@ -1,20 +1,21 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { report, RETRIEVAL_MODES, tally, uniqueName, until, World } from "./_harness.ts";
+import { modeOf, report, tally, uniqueName, until, variants, World } from "./_harness.ts";
 
-for (const retrieval of RETRIEVAL_MODES) {
-  Deno.test(`e2e [${retrieval}]: SIGTERM to the launcher checkpoints the last records through shutdownRequested and exits 0; a restart reprocesses nothing`, async () => {
+for (const { retrieval, mode, label } of variants()) {
+  Deno.test(`e2e [${label}]: SIGTERM to the launcher checkpoints the last records through shutdownRequested and exits 0; a restart reprocesses nothing`, async () => {
     await using world = await World.start();
     const stream = uniqueName("shutdown");
     const application = uniqueName("app");
     await world.stream(stream, 2, application);
     // Only the shutdown checkpoint: no time or count rule.
     const env = { CHECKPOINT_FREQ_SECONDS: "0", RECORDS_PER_CHECKPOINT: "0" };
-    const first = world.launch({ stream, application, workerId: "worker-1", env, retrieval });
+    const first = world.launch({ stream, application, workerId: "worker-1", env, retrieval, mode });
     const puts = await world.put(stream, 300, "e2e-3");
     await until(() => first.seen.length >= 300, 120_000, "300 records processed");
     const before = await world.leases(application);
     ok(before.every((l) => l.checkpoint === "TRIM_HORIZON"), "no checkpoint before the shutdown");
 
+    strictEqual(modeOf(first), mode, `the daemon ran the processor in ${mode} mode`);
     const started = Date.now();
     first.signal("SIGTERM");
     const code = await first.exited;
@@ -37,7 +38,14 @@ for (const retrieval of RETRIEVAL_MODES) {
     // FANOUT: the consumer the first run registered, to compare with the restart's.
     const consumer = retrieval === "FANOUT" ? await world.consumer(stream, application) : undefined;
 
-    const second = world.launch({ stream, application, workerId: "worker-1", env, retrieval });
+    const second = world.launch({
+      stream,
+      application,
+      workerId: "worker-1",
+      env,
+      retrieval,
+      mode,
+    });
     const more = await world.put(stream, 100, "e2e-3b", 300);
     await until(
       () => second.seen.length >= 100,
@@ -60,7 +68,7 @@ for (const retrieval of RETRIEVAL_MODES) {
     const reprocessed = tally(puts, second.seen);
     const fresh = tally(more, second.seen);
     report(
-      `e2e 3 [${retrieval}]: put ${puts.length}+${more.length}, first run seen ${first.seen.length}, shutdown ${
+      `e2e 3 [${label}]: put ${puts.length}+${more.length}, first run seen ${first.seen.length}, shutdown ${
         seconds.toFixed(1)
       } s (exit ${code}), restart seen ${second.seen.length}: reprocessed ${
         puts.length - reprocessed.missing.length

@@ -1,15 +1,15 @@
 import { ok, strictEqual } from "node:assert/strict";
-import { report, RETRIEVAL_MODES, tally, uniqueName, until, World } from "./_harness.ts";
+import { modeOf, report, tally, uniqueName, until, variants, World } from "./_harness.ts";
 
-for (const retrieval of RETRIEVAL_MODES) {
-  Deno.test(`e2e [${retrieval}]: two launchers share the shards; after one is killed with SIGKILL the other takes over and every record is processed`, async () => {
+for (const { retrieval, mode, label } of variants()) {
+  Deno.test(`e2e [${label}]: two launchers share the shards; after one is killed with SIGKILL the other takes over and every record is processed`, async () => {
     await using world = await World.start();
     const stream = uniqueName("workers");
     const application = uniqueName("app");
     await world.stream(stream, 4, application);
     const env = { CHECKPOINT_FREQ_SECONDS: "1" };
-    const a = world.launch({ stream, application, workerId: "worker-a", env, retrieval });
-    const b = world.launch({ stream, application, workerId: "worker-b", env, retrieval });
+    const a = world.launch({ stream, application, workerId: "worker-a", env, retrieval, mode });
+    const b = world.launch({ stream, application, workerId: "worker-b", env, retrieval, mode });
     const owners = await until(
       async () => {
         const leases = await world.leases(application);
@@ -38,6 +38,7 @@ for (const retrieval of RETRIEVAL_MODES) {
       30_000,
       "the first 400 records checkpointed",
     );
+    strictEqual(modeOf(a), mode, `the daemon ran the processor in ${mode} mode`);
     const java = await a.javaPid();
     Deno.kill(java, "SIGKILL");
     const code = await a.exited;
@@ -64,7 +65,7 @@ for (const retrieval of RETRIEVAL_MODES) {
     }
     const all = tally([...first, ...second], [...a.seen, ...b.seen]);
     report(
-      `e2e 5 [${retrieval}]: leases first owned ${
+      `e2e 5 [${label}]: leases first owned ${
         owners.map((l) => l.leaseOwner).join(",")
       }; put ${first.length}+${second.length}, seen ${split} before the kill, b ${b.seen.length} in all; lost ${all.missing.length}, duplicated ${all.duplicates}${shared}; owners after ${
         leases.map((l) => l.leaseOwner).join(",")
