@@ -38,11 +38,12 @@ export function localUsage(command: string = localToolsCommand()): string {
 
 Usage: ${command} <command> [options]
 
-  demo [FILE] [--seconds N] [--shards N] [--rate N]
+  demo [FILE] [--seconds N] [--shards N] [--rate N] [--hub]
       Starts the emulators, a stream (4 shards) and its lease table, launches FILE
       (default processor.ts) through the real KCL daemon with "FILE launch", puts
       --rate (20) sample orders per second and shows records put, processed and
       checkpointed per shard. Ctrl+C (or --seconds) stops everything cleanly.
+      --hub: hub mode ("FILE launch --hub"), one process for every shard.
       properties/local.properties and properties/kcl.properties are taken from the
       current directory if there, else kclts's own.
   emulators [--stream NAME] [--shards N] [--application NAME] [--host ADDRESS]
@@ -143,6 +144,7 @@ async function demo(args: string[]): Promise<number> {
       seconds: { type: "string" },
       shards: { type: "string" },
       rate: { type: "string" },
+      hub: { type: "boolean", default: false },
     },
     strict: true,
     allowPositionals: true,
@@ -161,6 +163,7 @@ async function demo(args: string[]): Promise<number> {
     processor,
     shards: count("shards", values.shards, 4, 50),
     rate: count("rate", values.rate, 20, 1_000),
+    hub: values.hub,
   };
   if (values.seconds !== undefined) options.seconds = count("seconds", values.seconds, 0);
   return await runDemo(options);

@@ -48,6 +48,8 @@ export interface DemoOptions {
   shards?: number;
   /** Records put per second. @default {20} */
   rate?: number;
+  /** Hub mode (`launch --hub`): one processor process for every shard, a socat relay per shard. */
+  hub?: boolean;
 }
 
 function print(text: string): void {
@@ -72,6 +74,58 @@ async function propertiesFile(cwd: string, relative: string, tmp: string): Promi
   const copy = `${tmp}/${relative.slice(relative.lastIndexOf("/") + 1)}`;
   await Deno.writeFile(copy, await readPackageFile(relative));
   return copy;
+}
+
+/** The launcher's processes by role, with the sum of their PSS (shared pages counted once). */
+function describeProcesses(root: number): string {
+  const roles = { hub: [] as number[], relays: [] as number[], children: [] as number[] };
+  const walk = (pid: number) => {
+    let tasks: string[] = [];
+    try {
+      tasks = [...Deno.readDirSync(`/proc/${pid}/task`)].map((t) => t.name);
+    } catch {
+      return;
+    }
+    for (const task of tasks) {
+      let children = "";
+      try {
+        children = Deno.readTextFileSync(`/proc/${pid}/task/${task}/children`).trim();
+      } catch {
+        continue;
+      }
+      for (const child of children.split(" ").filter(Boolean).map(Number)) {
+        let cmdline = "";
+        try {
+          cmdline = Deno.readTextFileSync(`/proc/${child}/cmdline`);
+        } catch {
+          continue;
+        }
+        if (cmdline.includes("\0hub\0--socket\0")) roles.hub.push(child);
+        else if (cmdline.startsWith("socat\0") || cmdline.includes("/socat\0")) {
+          roles.relays.push(child);
+        } else if (!cmdline.includes("sylvite.jar")) roles.children.push(child);
+        walk(child);
+      }
+    }
+  };
+  walk(root);
+  const pss = (pids: number[]) =>
+    pids.reduce((sum, pid) => {
+      try {
+        const m = /^Pss:\s+(\d+) kB/m.exec(Deno.readTextFileSync(`/proc/${pid}/smaps_rollup`));
+        return sum + Number(m?.[1] ?? 0);
+      } catch {
+        return sum;
+      }
+    }, 0) / 1024;
+  if (roles.hub.length > 0) {
+    return `hub mode: 1 processor process (the hub) + ${roles.relays.length} socat relays, ${
+      pss([...roles.hub, ...roles.relays]).toFixed(1)
+    } MiB PSS in all`;
+  }
+  return `a process per shard: ${roles.children.length} processor processes, ${
+    pss(roles.children).toFixed(1)
+  } MiB PSS in all`;
 }
 
 /**
@@ -111,7 +165,11 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   step(`stream ${stream} (${shardCount} shards) at ${emulators.kinesisEndpoint}`);
   step(`lease table ${application} at ${emulators.dynamoEndpoint}`);
 
-  step(`launching ${processorName} through the KCL daemon: ${processorName} launch`);
+  step(
+    `launching ${processorName} through the KCL daemon: ${processorName} launch${
+      options.hub ? " --hub (hub mode: one processor process, a socat relay per shard)" : ""
+    }`,
+  );
   const launch = localLaunch({
     emulators,
     jar,
@@ -122,6 +180,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     profile,
     pollingProfile,
     env: { CHECKPOINT_FREQ_SECONDS: "2", KCLTS_PROPERTIES: template },
+    ...(options.hub ? { args: ["--hub"] } : {}),
   });
   const launcher = new Deno.Command(Deno.execPath(), {
     args: launch.args,
@@ -225,6 +284,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     return shard.sequences.filter((s) => compareSequenceNumbers(s, checkpoint) <= 0).length;
   };
 
+  let processes = "";
   const render = (final = false): string => {
     const rows = [...view].map(([shardId, shard]) => {
       const lease = leases.find((l) => l.leaseKey === shardId);
@@ -247,6 +307,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       ...rows,
       `total               ${String(put).padStart(6)}  ${String(processed).padStart(9)}`,
       "",
+      processes,
+      "",
       ...notes.map((n) => `  ${n}`),
       "",
     ].join("\n");
@@ -265,6 +327,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     } catch {
       // the table is being created or the emulator stopped
     }
+    processes = describeProcesses(launcher.pid);
     ticks++;
     if (tty) print(`\x1b[H\x1b[2J${render()}`);
     else if (ticks % 5 === 0) print(render());
