@@ -37,7 +37,6 @@ import { runDaemon } from "./run_daemon.ts";
 import { metricsConfigFromEnv } from "../metrics/config.ts";
 import type { LauncherMetrics } from "../metrics/per_process.ts";
 import { hubFromEnv, type HubPlan, planHub, runWithHub } from "./hub.ts";
-import { EMPTY_BATCHES_ENV } from "../metrics/live.ts";
 import { writeAllSync } from "../transport/write_all.ts";
 import { settingProblems } from "../runtime/settings.ts";
 
@@ -235,7 +234,9 @@ async function launchWith(
   const log = (line: string) => err(`${info.name}: ${line}\n`);
   const daemon = { java, javaOptions, jar, properties: render(config, false) };
   if (plan) {
-    // Hub mode: the hub serves /metrics and /healthz itself, from its live sessions.
+    // Hub mode: the hub serves /metrics and /healthz itself, from its live sessions
+    // (loaded here only: the metrics module brings prom-client).
+    const { EMPTY_BATCHES_ENV } = await import("../metrics/live.ts");
     const emptyBatches =
       p.get("callProcessRecordsEvenForEmptyRecordList")?.trim().toLowerCase() === "true";
     try {
