@@ -17,7 +17,6 @@ import type { ProgramInfo } from "../runtime/start.ts";
 import { writeAllSync } from "../transport/write_all.ts";
 import { VERSION } from "../version.ts";
 import { Hub } from "./hub.ts";
-import { serveHubMetrics } from "../metrics/live.ts";
 
 /** The default grace period after a stop signal, in seconds (the launcher's stop timeout). */
 const DEFAULT_GRACE_SECONDS = 10;
@@ -138,11 +137,16 @@ export async function hubMain(
     restoreConsole();
     return fail(info, (error as Error).message, 1);
   }
-  let metrics;
+  let metrics = null;
   try {
+    // Loaded only when the listener is on: the metrics bring prom-client.
+    const env = Deno.env.toObject();
+    const { serveHubMetrics } = env.KCLTS_HTTP_PORT?.trim()
+      ? await import("../metrics/live.ts")
+      : { serveHubMetrics: () => null };
     metrics = serveHubMetrics(
       () => [...hub.sessions].map((session) => session.stats),
-      Deno.env.toObject(),
+      env,
       (error) => log.warn("metrics: {error}", { error: describe(error) }),
     );
   } catch (error) {

@@ -34,7 +34,7 @@ import {
 } from "./paths.ts";
 import { renderProperties } from "./properties.ts";
 import { runDaemon } from "./run_daemon.ts";
-import { metricsConfigFromEnv } from "../metrics/config.ts";
+import { EMPTY_BATCHES_ENV, metricsConfigFromEnv } from "../metrics/config.ts";
 import type { LauncherMetrics } from "../metrics/per_process.ts";
 import { hubFromEnv, type HubPlan, planHub, runWithHub } from "./hub.ts";
 import { writeAllSync } from "../transport/write_all.ts";
@@ -234,9 +234,7 @@ async function launchWith(
   const log = (line: string) => err(`${info.name}: ${line}\n`);
   const daemon = { java, javaOptions, jar, properties: render(config, false) };
   if (plan) {
-    // Hub mode: the hub serves /metrics and /healthz itself, from its live sessions
-    // (loaded here only: the metrics module brings prom-client).
-    const { EMPTY_BATCHES_ENV } = await import("../metrics/live.ts");
+    // Hub mode: the hub serves /metrics and /healthz itself, from its live sessions.
     const emptyBatches =
       p.get("callProcessRecordsEvenForEmptyRecordList")?.trim().toLowerCase() === "true";
     try {

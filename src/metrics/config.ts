@@ -29,6 +29,12 @@ export const DEFAULT_THRESHOLDS: Readonly<HealthThresholds> = {
   handlerSeconds: 300,
 };
 
+/**
+ * The environment variable through which `launch --hub` tells the hub the
+ * daemon's `callProcessRecordsEvenForEmptyRecordList` (`true` or `false`).
+ */
+export const EMPTY_BATCHES_ENV = "KCLTS_EMPTY_BATCHES";
+
 /** The environment variables of the metrics. */
 export const METRICS_ENV: readonly string[] = [
   "KCLTS_HTTP_PORT",

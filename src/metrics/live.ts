@@ -6,7 +6,7 @@
  */
 
 import type { ShardStatsReader } from "../session/stats.ts";
-import { metricsConfigFromEnv } from "./config.ts";
+import { EMPTY_BATCHES_ENV, metricsConfigFromEnv } from "./config.ts";
 import { type MetricsServer, serveMetrics } from "./server.ts";
 import type { MetricsSource, MetricsView } from "./view.ts";
 
@@ -61,14 +61,11 @@ export function liveSource(
   };
 }
 
-/**
- * The environment variable through which `launch --hub` tells the hub the
- * daemon's `callProcessRecordsEvenForEmptyRecordList` (`true` or `false`).
- */
-export const EMPTY_BATCHES_ENV = "KCLTS_EMPTY_BATCHES";
+export { EMPTY_BATCHES_ENV };
 
 /**
- * Starts the hub's listener when `KCLTS_HTTP_PORT` is set.
+ * Starts the hub's listener when `KCLTS_HTTP_PORT` is set. The hub loads this
+ * module only then: it brings `prom-client`.
  *
  * @param sessions The hub's sessions' counters now.
  * @param env The environment: the listener's settings, and {@linkcode EMPTY_BATCHES_ENV}.
