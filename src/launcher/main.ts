@@ -1,7 +1,8 @@
 /**
  * The launcher's commands: `launch` starts the daemon, which runs this same
  * program as its child; `properties` prints the effective configuration;
- * `doctor` checks everything the daemon needs.
+ * `doctor` checks everything the daemon needs; `provision` creates the
+ * tables (`provision.ts`, loaded only for it).
  *
  * @module
  */
@@ -55,6 +56,7 @@ export function launcherUsage(info: ProgramInfo): string {
   ${n} launch [--hub] [--config=FILE]... [--<key>=<value>]...
   ${n} properties [--config=FILE]... [--<key>=<value>]...
   ${n} doctor [--config=FILE]... [--<key>=<value>]...
+  ${n} provision [options] [--config=FILE]... [--<key>=<value>]...  (provision --help)
 
 launch starts the KCL MultiLangDaemon (java -jar sylvite.jar), which runs
 ${n} once per shard it leases. SIGTERM, SIGINT and SIGHUP start the daemon's
@@ -82,14 +84,16 @@ Launcher environment: ${LAUNCHER_ENV.join(", ")}
 `;
 }
 
-interface Parsed {
+/** The launcher's arguments. */
+export interface Parsed {
   configs: string[];
   overrides: [string, string][];
   help: boolean;
   hub: boolean;
 }
 
-function parse(args: string[]): Parsed {
+/** Parses the launcher's arguments (`--config=FILE`, `--key=value`, `--hub`, `--help`). */
+export function parse(args: string[]): Parsed {
   const parsed: Parsed = { configs: [], overrides: [], help: false, hub: false };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -110,7 +114,8 @@ function parse(args: string[]): Parsed {
   return parsed;
 }
 
-async function effectiveConfig(
+/** Builds the effective configuration from the layers (`launch`, `provision`, ...). */
+export async function effectiveConfig(
   parsed: Parsed,
   executableName = selfCommand(),
 ): Promise<EffectiveConfig> {
@@ -161,7 +166,7 @@ function render(config: EffectiveConfig, masked: boolean): string {
 }
 
 /**
- * Runs `launch`, `properties` or `doctor`.
+ * Runs `launch`, `properties`, `doctor` or `provision`.
  *
  * @param command The command.
  * @param args Its arguments.
@@ -169,10 +174,18 @@ function render(config: EffectiveConfig, masked: boolean): string {
  * @returns The exit code.
  */
 export async function launcherMain(
-  command: "launch" | "properties" | "doctor",
+  command: "launch" | "properties" | "doctor" | "provision",
   args: string[],
   info: ProgramInfo,
 ): Promise<number> {
+  if (command === "provision") {
+    const { provisionMain } = await import("./provision.ts");
+    return await provisionMain(args, info, (rest) => {
+      const parsed = parse(rest);
+      if (parsed.hub) throw new Error("--hub is an option of launch, not of provision");
+      return effectiveConfig(parsed);
+    });
+  }
   let parsed: Parsed;
   let config: EffectiveConfig;
   let plan: HubPlan | undefined;

@@ -164,6 +164,7 @@ Usage:
   ${n} launch [options]      start the daemon (java -jar sylvite.jar), which runs ${n}
   ${n} properties [options]  print the daemon's effective properties (secrets masked)
   ${n} doctor [options]      check Java, the jar, the configuration and the endpoints
+  ${n} provision [options]   create the lease table and KCL's two other tables
   ${n} hub --socket PATH     every shard in this one process, through relays (launch --hub)
   ${n} health [--url=URL]    ask the running worker's /healthz (KCLTS_HTTP_PORT); 0 = healthy
   ${n} --help | --version
@@ -193,7 +194,10 @@ export async function main(args: string[], info: ProgramInfo): Promise<number> {
       err: (text) => writeAllSync(Deno.stderr, text),
     });
   }
-  if (command === "launch" || command === "properties" || command === "doctor") {
+  if (
+    command === "launch" || command === "properties" || command === "doctor" ||
+    command === "provision"
+  ) {
     const { launcherMain } = await import("../launcher/main.ts");
     return await launcherMain(command, rest, info);
   }
