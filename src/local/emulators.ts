@@ -50,6 +50,7 @@
 
 import { cacheDir, localPath, PACKAGE_ROOT, packageUrl, readPackageFile } from "./package.ts";
 import { commandExists, exists, logToStderr, runToStderr } from "./run.ts";
+import { createTableInput, LEASE_OWNER_INDEX, tableSpecs } from "../launcher/tables.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Constants and paths
@@ -71,7 +72,7 @@ export const EMULATOR_CREDENTIALS: Readonly<{ accessKeyId: string; secretAccessK
 };
 
 /** Name of the global secondary index KCL 3.x requires on its lease table. */
-export const LEASE_OWNER_INDEX_NAME = "LeaseOwnerToLeaseKeyIndex";
+export const LEASE_OWNER_INDEX_NAME: string = LEASE_OWNER_INDEX;
 
 /** The emulators' files (npm manifest, lockfile, start scripts), relative to the package root. */
 export const EMULATOR_FILES: readonly string[] = [
@@ -1065,36 +1066,17 @@ export async function deleteStream(endpoint: string, name: string): Promise<void
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Create the KCL lease table before the daemon starts: hash key `leaseKey` (S), on-demand billing,
- * and the GSI `LeaseOwnerToLeaseKeyIndex` (hash `leaseOwner`, range `leaseKey`, KEYS_ONLY).
- *
- * KCL 3.x adds that GSI with UpdateTable when it is missing, which dynalite cannot do; when table
- * and index exist, KCL skips both calls. Waits until table and index are `ACTIVE`. Does nothing if
- * the table already exists.
+ * Create a table (`CreateTable`, the DynamoDB API's JSON) and wait until it and its indexes are
+ * `ACTIVE`. Does nothing if the table already exists.
  *
  * @param endpoint DynamoDB endpoint.
- * @param tableName Lease table name (= the daemon's `applicationName`, unless `tableName` is set).
+ * @param input The `CreateTable` request, e.g. from `createTableInput` of `src/launcher/tables.ts`.
  * @returns A promise that resolves once the table is active.
  */
-export async function createLeaseTable(endpoint: string, tableName: string): Promise<void> {
+export async function createTable(endpoint: string, input: Record<string, unknown>): Promise<void> {
+  const tableName = String(input.TableName);
   try {
-    await awsCall(endpoint, "dynamodb", "CreateTable", {
-      TableName: tableName,
-      AttributeDefinitions: [
-        { AttributeName: "leaseKey", AttributeType: "S" },
-        { AttributeName: "leaseOwner", AttributeType: "S" },
-      ],
-      KeySchema: [{ AttributeName: "leaseKey", KeyType: "HASH" }],
-      BillingMode: "PAY_PER_REQUEST",
-      GlobalSecondaryIndexes: [{
-        IndexName: LEASE_OWNER_INDEX_NAME,
-        KeySchema: [
-          { AttributeName: "leaseOwner", KeyType: "HASH" },
-          { AttributeName: "leaseKey", KeyType: "RANGE" },
-        ],
-        Projection: { ProjectionType: "KEYS_ONLY" },
-      }],
-    });
+    await awsCall(endpoint, "dynamodb", "CreateTable", input as JsonObject);
   } catch (error) {
     if (!(error instanceof AwsServiceError && error.code === "ResourceInUseException")) throw error;
   }
@@ -1105,12 +1087,59 @@ export async function createLeaseTable(endpoint: string, tableName: string): Pro
       );
       const indexes = arr(table.GlobalSecondaryIndexes).map(obj);
       return str(table.TableStatus) === "ACTIVE" &&
-        indexes.some((index) =>
-          str(index.IndexName) === LEASE_OWNER_INDEX_NAME && str(index.IndexStatus) === "ACTIVE"
-        );
+        indexes.every((index) => str(index.IndexStatus) === "ACTIVE");
     },
     30_000,
-    { intervalMs: 50, message: `lease table "${tableName}" did not become ACTIVE` },
+    { intervalMs: 50, message: `table "${tableName}" did not become ACTIVE` },
+  );
+}
+
+/**
+ * A table's description (`DescribeTable`'s `Table`), or `undefined` if there is no such table.
+ *
+ * @param endpoint DynamoDB endpoint.
+ * @param tableName The table.
+ * @returns The description.
+ */
+export async function describeTable(
+  endpoint: string,
+  tableName: string,
+): Promise<Record<string, unknown> | undefined> {
+  try {
+    return obj(
+      (await awsCall(endpoint, "dynamodb", "DescribeTable", { TableName: tableName })).Table,
+    );
+  } catch (error) {
+    if (error instanceof AwsServiceError && error.code === "ResourceNotFoundException") {
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+/**
+ * Create the KCL lease table before the daemon starts, exactly as `provision` does (on demand):
+ * hash key `leaseKey` (S) and the index `LeaseOwnerToLeaseKeyIndex` (hash `leaseOwner`, range
+ * `leaseKey`, KEYS_ONLY), from the same definition (`src/launcher/tables.ts`).
+ *
+ * KCL 3.x adds that index with UpdateTable when it is missing, which dynalite cannot do; when table
+ * and index exist, KCL skips both calls. The daemon still creates its two other tables itself.
+ * Waits until table and index are `ACTIVE`. Does nothing if the table already exists.
+ *
+ * @param endpoint DynamoDB endpoint.
+ * @param tableName Lease table name (= the daemon's `applicationName`, unless `tableName` is set).
+ * @returns A promise that resolves once the table is active.
+ */
+export async function createLeaseTable(endpoint: string, tableName: string): Promise<void> {
+  const [lease] = tableSpecs(new Map([["applicationName", tableName]]));
+  await createTable(
+    endpoint,
+    createTableInput(lease!, {
+      billing: { mode: "PAY_PER_REQUEST" },
+      tags: [],
+      pointInTimeRecovery: false,
+      deletionProtection: false,
+    }),
   );
 }
 
