@@ -51,14 +51,15 @@ export class StateFileWriter implements Disposable {
   readonly #pid: number;
   readonly #now: () => number;
   readonly #onError: ((error: unknown) => void) | undefined;
-  readonly #timer: ReturnType<typeof setInterval>;
+  readonly #intervalMs: number;
+  #timer: ReturnType<typeof setInterval> | undefined;
   #last = "";
   #lastWritten = 0;
   #stopped = false;
   #closed = false;
 
   /**
-   * Starts writing (the first time after `intervalMs`).
+   * Takes the lock; {@linkcode StateFileWriter.start} starts writing.
    *
    * @param dir The directory, from {@linkcode METRICS_DIR_ENV}.
    * @param stats The session's counters.
@@ -86,9 +87,7 @@ export class StateFileWriter implements Disposable {
       this.#onError?.(error);
     }
     this.#lock = lock;
-    this.#timer = setInterval(() => this.write(), options.intervalMs ?? 1000);
-    // The timer must not keep the child alive once its session is over.
-    Deno.unrefTimer(this.#timer);
+    this.#intervalMs = options.intervalMs ?? 1000;
   }
 
   /**
@@ -124,9 +123,23 @@ export class StateFileWriter implements Disposable {
     return true;
   }
 
+  /**
+   * Writes now, then every `intervalMs` (when something changed, or every
+   * {@linkcode REPORT_INTERVAL_SECONDS}). Call it once the daemon has its
+   * first answer: a child's first timer loads Deno's timers (about 10 ms and
+   * 5 MiB here), which must not delay `initialize`.
+   */
+  start(): void {
+    if (this.#timer !== undefined || this.#stopped) return;
+    this.write();
+    this.#timer = setInterval(() => this.write(), this.#intervalMs);
+    // The timer must not keep the child alive once its session is over.
+    Deno.unrefTimer(this.#timer);
+  }
+
   #stop(): void {
     this.#stopped = true;
-    clearInterval(this.#timer);
+    if (this.#timer !== undefined) clearInterval(this.#timer);
   }
 
   /** Stops writing and removes the file: the session is over. */

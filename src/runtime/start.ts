@@ -186,11 +186,12 @@ export async function runChild(
   });
   const connection = connectStdio({ stdout: stdout.protocol, ...(trace ? { trace } : {}) });
   const write = connection.write.bind(connection);
+  const metrics = stateFileFromEnv(options);
   connection.write = async (message) => {
     await write(message);
     void startLogging();
+    metrics.start();
   };
-  const metrics = stateFileFromEnv(options);
   try {
     await run(processor, { ...options, connection, ...metrics.options });
     return 0;
@@ -213,9 +214,9 @@ export async function runChild(
  */
 function stateFileFromEnv(
   options: Omit<RunOptions, "connection">,
-): { options: Pick<RunOptions, "stats">; close(): void } {
+): { options: Pick<RunOptions, "stats">; start(): void; close(): void } {
   const dir = Deno.env.get(METRICS_DIR_ENV);
-  if (!dir) return { options: {}, close() {} };
+  if (!dir) return { options: {}, start() {}, close() {} };
   const stats = options.stats ??
     new ShardStats(options.statsIntervalSeconds ?? 60, options.now ?? Date.now);
   const writer = new StateFileWriter(dir, stats, {
@@ -225,5 +226,6 @@ function stateFileFromEnv(
         error: describe(error),
       }),
   });
-  return { options: { stats }, close: () => writer.close() };
+  // Started after the first answer to the daemon, as LogTape is: start-up stays fast.
+  return { options: { stats }, start: () => writer.start(), close: () => writer.close() };
 }
