@@ -32,6 +32,8 @@ const HARMFUL: Readonly<Record<string, string>> = {
     "MultiLangProtocol waits future.get(0, SECONDS) for each answer: the JVM halts at the first message",
   "timeoutInSeconds=-1": "as 0: a wait of less than nothing times out at once and halts the JVM",
   "shutdownGraceMillis=-1": "no graceful shutdown: children are killed at once on SIGTERM",
+  "metricsEnabledDimensions=Operation,Shardid":
+    "FilteringMetricsScope keeps only the dimensions named: a name KCL never emits drops ShardId",
   [`streamArn=${ARN.replace("us-east-1", "eu-west-1")}`]:
     "KinesisClientLibConfigurator keeps only the stream name: the daemon reads 'orders' in us-east-1",
 };
@@ -45,7 +47,7 @@ const DEFAULT_UNCHECKED: Readonly<Record<string, string>> = {
 };
 
 /** Types whose table default is a value (for the others it describes one, e.g. "a random UUID"). */
-const VALUE_DEFAULTS = new Set(["int", "long", "double", "boolean", "duration"]);
+const VALUE_DEFAULTS = new Set(["int", "long", "double", "boolean", "duration", "dimensions"]);
 
 interface Case {
   /** What is checked. */
@@ -180,6 +182,7 @@ function cases(): Case[] {
     [],
     "EnvironmentVariableCredentialsProvider",
   );
+  edge("metricsEnabledDimensions", "Operation,Shardid");
   edge("workerMetricsTags", "team");
   edge("coordinatorStateTags", "a=b=c");
   all.push({
@@ -247,10 +250,12 @@ async function probe(texts: Map<string, string>): Promise<Map<string, Outcome>> 
     }).spawn();
     let input = "";
     for (const [id, text] of texts) input += `CASE ${id}\n${text}END\n`;
+    // Read while writing: both pipes fill up, and a blocked writer would wait for ever.
+    const collected = child.output();
     const writer = child.stdin.getWriter();
     await writer.write(new TextEncoder().encode(input));
     await writer.close();
-    const output = await child.output();
+    const output = await collected;
     const stdout = new TextDecoder().decode(output.stdout);
     ok(output.success, new TextDecoder().decode(output.stderr).slice(-4000));
     const outcomes = new Map<string, { status: string; dump: Map<string, string> }>();

@@ -339,6 +339,11 @@ Deno.test("3.9: nested keys take only the suffixes the daemon knows; text values
     ],
     ["a bad endpoint", [["cloudWatchClient.endpointOverride", "localhost"]], /http\(s\) URL/],
     [
+      "a metric dimension KCL never emits",
+      [["metricsEnabledDimensions", "Operation,Shardid"]],
+      /metricsEnabledDimensions .*names "Shardid", a dimension KCL never emits \(did you mean "ShardId"\?\)/,
+    ],
+    [
       "a misspelt credentials provider in a chain",
       [[
         "AwsCredentialsProvider",

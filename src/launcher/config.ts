@@ -13,6 +13,7 @@ import {
   keyFromSnakeCase,
   KEYS,
   type KeySpec,
+  METRICS_DIMENSIONS,
   OVERLAPS,
   snakeCase,
   suggestKey,
@@ -499,8 +500,18 @@ function checkValue(spec: KeySpec, value: string): string | { problem: string } 
       }
       return value;
     }
+    case "dimensions": {
+      const names = value.split(",").map((item) => item.trim());
+      const bad = names.find((name) => !METRICS_DIMENSIONS.includes(name));
+      if (bad === undefined) return names.join(",");
+      const guess = closest(bad, METRICS_DIMENSIONS);
+      return {
+        problem: `names "${bad}", a dimension KCL never emits` +
+          (guess ? ` (did you mean "${guess}"?)` : "") +
+          `: the names are ${METRICS_DIMENSIONS.join(", ")}`,
+      };
+    }
     case "string":
-    case "list":
       return value === "" ? { problem: "must not be empty" } : value;
   }
   return value;

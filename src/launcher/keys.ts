@@ -27,7 +27,7 @@ export type KeyType =
   | "boolean"
   | "url"
   | "region"
-  | "list"
+  | "dimensions"
   | "credentials"
   | "duration"
   | "tags"
@@ -366,10 +366,10 @@ export const KEYS: Readonly<Record<string, KeySpec>> = {
     sample: "NONE",
   },
   metricsEnabledDimensions: {
-    type: "list",
-    kclDefault: "all",
+    type: "dimensions",
+    kclDefault: "ALL",
     appliesTo: "MetricsConfig",
-    doc: "comma-separated dimensions",
+    doc: "comma-separated: ALL, Operation, ShardId, StreamId, WorkerIdentifier",
     sample: "Operation,ShardId",
   },
   // Retrieval
@@ -792,6 +792,19 @@ export function closest(written: string, candidates: readonly string[]): string 
   }
   return bestDistance <= Math.max(2, Math.floor(target.length / 4)) ? best : undefined;
 }
+
+/**
+ * The metric dimensions KCL emits (`MetricsScope.METRICS_DIMENSIONS_ALL`,
+ * `MetricsUtil`): `metricsEnabledDimensions` filters on these names, so any
+ * other name only removes what it was meant to keep.
+ */
+export const METRICS_DIMENSIONS: readonly string[] = [
+  "ALL",
+  "Operation",
+  "ShardId",
+  "StreamId",
+  "WorkerIdentifier",
+];
 
 /**
  * The credentials providers the daemon can build from a short name
