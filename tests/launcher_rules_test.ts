@@ -423,9 +423,17 @@ Deno.test("7: one suggestion rule for --key and KCL_* forms", async (t) => {
   await t.step("the exact forms work", () => {
     const config = assertClean({
       files: [],
-      env: { ...ENV, KCL_MAX_RECORDS: "5", KCL_DYNAMO_DB_ENDPOINT: "http://127.0.0.1:1" },
+      env: {
+        ...ENV,
+        KCL_MAX_RECORDS: "5",
+        KCL_DYNAMO_DB_ENDPOINT: "http://127.0.0.1:1",
+        KCL_MAX_THROUGHPUT_PER_HOST_KBPS: "100",
+      },
     });
     strictEqual(config.properties.get("maxRecords"), "5");
     strictEqual(config.properties.get("dynamoDBEndpoint"), "http://127.0.0.1:1");
+    strictEqual(config.properties.get("maxThroughputPerHostKBps"), "100");
+    const nested = assertClean({ env: { ...ENV, KCL_FANOUT_CONFIG__CONSUMER_NAME: "orders-efo" } });
+    strictEqual(nested.properties.get("fanoutConfig.consumerName"), "orders-efo");
   });
 });
