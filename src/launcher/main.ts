@@ -78,7 +78,8 @@ Configuration, lowest precedence first:
   5. --<key>=<value> arguments, e.g. --failoverTimeMillis=20000
 executableName (this program), workerId (the host name) and
 shutdownGraceMillis (KCLTS_STOP_TIMEOUT_SECONDS, default 10, minus 2 s) are
-set unless given. Unknown keys and values with control characters are errors.
+set unless given. Unknown keys, control characters and values the daemon
+would ignore, refuse or misread are errors (the README lists every key).
 
 Launcher environment: ${LAUNCHER_ENV.join(", ")}
 `;
