@@ -736,3 +736,66 @@ export async function runScenario(
     throw new HarnessError(`Harness failure: ${String(error)}`);
   }
 }
+
+/**
+ * One lease driven step by step, for workloads with many leases at once (`bench/hub.ts`): the same
+ * checks as {@linkcode runScenario}, with the steps exposed.
+ */
+export class LeaseDriver {
+  readonly #session: Session;
+  readonly #prepared: PreparedScenario;
+  readonly #spawned = performance.now();
+
+  /**
+   * Spawns the command (a processor, or a relay to a hub).
+   *
+   * @param command Program and arguments.
+   * @param prepared The batches to deliver.
+   * @param options Working directory, environment, time-out.
+   */
+  constructor(command: string[], prepared: PreparedScenario, options: RunOptions = {}) {
+    this.#session = new Session(command, prepared, options);
+    this.#prepared = prepared;
+  }
+
+  /** The spawned process's id. */
+  get pid(): number {
+    return this.#session.pid;
+  }
+
+  /** Sends `initialize`; resolves to the milliseconds from spawn to its status. */
+  async initialize(): Promise<number> {
+    await this.#session.exchange(INITIALIZE_LINE, "initialize", { kind: "none" });
+    return performance.now() - this.#spawned;
+  }
+
+  /** Sends batch `batch` of the scenario and waits for its status (checkpoint required). */
+  async batch(batch: number): Promise<void> {
+    await this.#session.exchange(this.#prepared.lines[batch]!, "processRecords", {
+      kind: "batch",
+      batch,
+    });
+  }
+
+  /** Sends `shardEnded`, closes STDIN and waits for a clean exit. */
+  async end(): Promise<number> {
+    await this.#session.exchange(SHARD_ENDED_LINE, "shardEnded", { kind: "shardEnd" });
+    return await this.#session.finish();
+  }
+
+  /** Kills the process (after a failure). */
+  async abort(): Promise<void> {
+    await this.#session.abort();
+  }
+}
+
+/** PSS and RSS of one process, from `/proc/<pid>/smaps_rollup`, in KiB. */
+export function smapsRollup(pid: number): { pssKiB: number; rssKiB: number } {
+  const text = Deno.readTextFileSync(`/proc/${pid}/smaps_rollup`);
+  const field = (name: string): number => {
+    const match = new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(text);
+    if (match === null) throw new HarnessError(`No ${name} in /proc/${pid}/smaps_rollup`);
+    return Number(match[1]);
+  };
+  return { pssKiB: field("Pss"), rssKiB: field("Rss") };
+}

@@ -28,6 +28,7 @@ import {
   runScenario,
   type Scenario,
 } from "./harness.ts";
+import { hubBenchmarks, type HubFigures, hubReport } from "./hub.ts";
 import { PERMISSION_FLAGS } from "../src/runtime/permissions.ts";
 
 const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
@@ -97,7 +98,9 @@ function usage(): string {
   return [
     "Usage: deno run -A bench/run.ts [options]",
     "",
-    "  --scenario <s>      all (default), small = (i), large = (ii), or none (start-up only)",
+    "  --scenario <s>      all (default), small = (i), large = (ii), hub (hub mode's workloads),",
+    "                      or none (start-up only); all includes hub",
+    "  --hub-leases <list> lease counts of the hub memory workload (1,8,32)",
     "  --runs <n>          throughput runs per scenario and processor; median reported (3)",
     "  --startup-runs <n>  fresh spawns for the start-up figure, after 1 warm-up (10)",
     `  --only <list>       comma-separated subset of: ${PROCESSOR_IDS} (all)`,
@@ -225,6 +228,7 @@ async function main(): Promise<number> {
       "kclts-cmd": { type: "string", default: DEFAULT_KCLTS_CMD },
       timeout: { type: "string", default: "300" },
       json: { type: "boolean", default: false },
+      "hub-leases": { type: "string", default: "1,8,32" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -253,6 +257,7 @@ async function main(): Promise<number> {
     ii: ["large"],
     "2": ["large"],
     none: [],
+    hub: [],
   };
   const scenarioNames = scenarioAliases[values.scenario];
   if (scenarioNames === undefined) {
@@ -304,6 +309,31 @@ async function main(): Promise<number> {
     unsetEnv: UNSET_ENV,
     timeoutMs,
   };
+  const runHub = values.scenario === "all" || values.scenario === "hub";
+  const leaseCounts = values["hub-leases"].split(",").map((n) => positiveInt("hub-leases", n));
+  let hubFigures: HubFigures | null = null;
+  const measureHub = async (): Promise<void> => {
+    progress("hub mode workloads ...");
+    try {
+      hubFigures = await hubBenchmarks({ runs, startupRuns, run: runOptions, leaseCounts });
+    } catch (error) {
+      failures.set("kclts", `hub mode: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  if (values.scenario === "hub") {
+    await measureHub();
+    if (values.json) {
+      out(
+        JSON.stringify(
+          { machine, hub: hubFigures, failures: Object.fromEntries(failures) },
+          null,
+          2,
+        ),
+      );
+    } else if (hubFigures) out(hubReport(hubFigures).join("\n"));
+    for (const [id, message] of failures) progress(`FAILED ${id}: ${message}`);
+    return failures.size > 0 ? 1 : 0;
+  }
   const alive = (): Processor[] => processors.filter((p) => !failures.has(p.id));
   const attempt = async (
     processor: Processor,
@@ -380,6 +410,8 @@ async function main(): Promise<number> {
     data.lines.length = 0;
     data.batchOf.clear();
   }
+
+  if (runHub) await measureHub();
 
   // Targets.
   const small = results.get("small");
@@ -464,6 +496,7 @@ async function main(): Promise<number> {
         startup: Object.fromEntries(startup),
         scenarios: scenarioJson,
         targets,
+        hub: hubFigures,
         failures: Object.fromEntries(failures),
       },
       null,
@@ -575,6 +608,10 @@ async function main(): Promise<number> {
         "the runtime binary's file-backed pages); anon MiB = current RssAnon at that moment; " +
         'checksum = "yes" if the processor printed the expected `checksum <n>` on STDERR.',
     );
+  }
+  if (hubFigures) {
+    lines.push("");
+    lines.push(...hubReport(hubFigures));
   }
   lines.push("");
   lines.push("Targets (kclts)");
