@@ -90,11 +90,13 @@ Deno.test("deno.json: kclts from JSR at this version, the launcher's flags, kclt
     "demo",
     "launch",
     "processor",
+    "provision",
     "test",
   ]);
   const flags = PERMISSION_FLAGS.join(" ");
   strictEqual(json.tasks.processor, `deno run ${flags} processor.ts`);
   strictEqual(json.tasks.launch, `deno run ${flags} processor.ts launch`);
+  strictEqual(json.tasks.provision, `deno run ${flags} processor.ts provision`);
   strictEqual(
     json.tasks.compile,
     `deno ${compileArguments("processor.ts", "dist/processor").join(" ")}`,

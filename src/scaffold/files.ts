@@ -84,6 +84,7 @@ export function denoJson(options: Pick<ProjectOptions, "from">): Record<string, 
     tasks: {
       processor: `deno run ${flags} processor.ts`,
       launch: `deno run ${flags} processor.ts launch`,
+      provision: `deno run ${flags} processor.ts provision`,
       test: "deno test -A",
       compile: `deno ${compileArguments("processor.ts", "dist/processor").join(" ")}`,
       demo: "deno run -A @kclts/kclts/local demo",
@@ -227,6 +228,7 @@ everything. \`deno task demo other.ts\` runs another processor file.
 \`\`\`sh
 deno task processor   # child mode: what the daemon runs (one process per shard)
 deno task launch      # start the daemon for STREAM_NAME, AWS_REGION, ... (processor.ts launch)
+deno task provision   # create KCL's tables with your rules first (--help: billing, tags, KMS, ...)
 deno task compile     # one binary, dist/processor: both the child and the launcher
 deno task demo        # the local pipeline, live (--seconds N to stop by itself)
 deno task test        # the tests

@@ -15,7 +15,7 @@ export const INIT_USAGE =
 
 Writes a new Kinesis consumer project into DIRECTORY (created if needed; its name
 names the project): deno.json (kclts ${VERSION} from JSR; tasks processor, launch, test,
-compile, demo), processor.ts, processor_test.ts, Dockerfile, .dockerignore,
+compile, demo, provision), processor.ts, processor_test.ts, Dockerfile, .dockerignore,
 docker-compose.yml, properties/, docker/localstack/, .gitignore and README.md.
 
   --force      overwrite files that exist (other files are never touched)

@@ -1,6 +1,7 @@
 /**
  * The proof of `init`: a project scaffolded with `--from` this checkout runs
- * its own `deno task test`, and its own `deno task launch` consumes a stream
+ * its own `deno task test`, its own `deno task provision` creates KCL's
+ * tables, and its own `deno task launch` consumes a stream
  * end to end through the real KCL daemon on the local emulators; its
  * `deno task demo` runs the newcomer's pipeline, and `deno task demo FILE`
  * any processor file; the jar is built from the published pom into the cache. `deno task compile` and
@@ -14,6 +15,7 @@ import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { report, ROOT, tally, uniqueName, until, World } from "./_harness.ts";
 import { servePublished } from "../_published.ts";
 import { ensureSylviteJar } from "../../src/local/jar.ts";
+import { createStream, listTables } from "../../src/local/emulators.ts";
 
 const decoder = new TextDecoder();
 
@@ -51,7 +53,7 @@ async function scaffold(): Promise<{ dir: string; project: string }> {
   return { dir, project: `${dir}/proof-consumer` };
 }
 
-Deno.test("e2e: a scaffolded project passes its own tests, and its own launcher consumes a stream through the real daemon", async () => {
+Deno.test("e2e: a scaffolded project passes its own tests, creates KCL's tables with its own provision, and its own launcher consumes a stream through the real daemon", async () => {
   const { dir, project } = await scaffold();
   try {
     // Its own tests (processor_test.ts, the test kit).
@@ -59,13 +61,35 @@ Deno.test("e2e: a scaffolded project passes its own tests, and its own launcher 
     strictEqual(test.code, 0, test.stdout + test.stderr);
     ok(/ok \| 2 passed \| 0 failed/.test(test.stdout), test.stdout);
 
-    // Its own launcher: `deno task launch`, run where the project is, with the project's
-    // properties/; the jar is found by the launcher (the linked checkout's Maven build).
     await using world = await World.start();
     const stream = uniqueName("scaffold");
     const application = uniqueName("scaffold-app");
-    await world.stream(stream, 2, application);
+    const { kinesisEndpoint, dynamoEndpoint } = world.emulators;
+    await createStream(kinesisEndpoint, stream, 2);
     const puts = await world.put(stream, 400, "scaffold");
+
+    // Its own `deno task provision` creates KCL's three tables before the first worker starts.
+    const env = {
+      ...world.emulators.daemonEnv,
+      STREAM_NAME: stream,
+      APPLICATION_NAME: application,
+      KINESIS_ENDPOINT: kinesisEndpoint,
+      DYNAMODB_ENDPOINT: dynamoEndpoint,
+    };
+    const provisioned = await deno(
+      ["task", "provision", "--config=properties/local.properties", "--tag=team=proof"],
+      project,
+      env,
+    );
+    strictEqual(provisioned.code, 0, provisioned.stdout + provisioned.stderr);
+    const tables = await listTables(dynamoEndpoint);
+    for (const suffix of ["", "-CoordinatorState", "-WorkerMetricStats"]) {
+      ok(tables.includes(`${application}${suffix}`), `${application}${suffix} in ${tables}`);
+    }
+
+    // Its own launcher: `deno task launch`, run where the project is, with the project's
+    // properties/; the jar is found by the launcher (the linked checkout's Maven build). The lease
+    // table is empty: KCL 3.x syncs the shards after its random 1-30 s wait.
     const launcher = world.launch({
       stream,
       application,
@@ -103,7 +127,7 @@ Deno.test("e2e: a scaffolded project passes its own tests, and its own launcher 
     launcher.signal("SIGTERM");
     strictEqual(await launcher.exited, 0);
     report(
-      `scaffold: deno task test 2 passed; deno task launch: put ${puts.length}, processed ${launcher.seen.length}, lost ${result.missing.length}, duplicated ${result.duplicates}, ${leases.length} leases at their last record`,
+      `scaffold: deno task test 2 passed; deno task provision: 3 tables; deno task launch: put ${puts.length}, processed ${launcher.seen.length}, lost ${result.missing.length}, duplicated ${result.duplicates}, ${leases.length} leases at their last record`,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
