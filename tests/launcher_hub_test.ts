@@ -40,7 +40,8 @@ Deno.test("properties --hub: the daemon's executableName is the socat relay to a
     const executable = new Map(parseProperties(stdout).map((e) => [e.key, e.value])).get(
       "executableName",
     ) ?? "";
-    const match = /^\/\S*\/socat -b 131072 STDIO UNIX-CONNECT:(\S+)\/hub\.sock$/.exec(executable);
+    const match = /^\/\S*\/setsid -w \/\S*\/socat -b 131072 STDIO UNIX-CONNECT:(\S+)\/hub\.sock$/
+      .exec(executable);
     ok(match, executable);
     ok(match[1]!.startsWith(`${tmp}/kclts-hub-`), executable);
   }

@@ -11,6 +11,14 @@
  * never looks at the exit code: `MultiLangProtocol.waitForStatusMessage`
  * fails, then `MultiLangShardRecordProcessor.stopProcessing` stops the daemon).
  *
+ * `setsid -w` starts socat in a session of its own, so that Ctrl+C in a
+ * terminal (SIGINT to the whole foreground process group: launcher, daemon,
+ * hub and relays) does not kill the relays in the middle of the daemon's
+ * graceful shutdown; a per-process child ignores SIGINT for the same reason.
+ * The daemon spawns its children in its own process group, not as group
+ * leaders, so setsid does not fork: the daemon waits for socat itself (`-w`
+ * covers the other case).
+ *
  * @module
  */
 
@@ -22,10 +30,16 @@ export const RELAY_BUFFER_BYTES = 131072;
  *
  * @param socket The hub's socket (absolute; no spaces, ':', ',' or '!').
  * @param socat The socat executable. @default {"socat"}
+ * @param setsid The setsid executable, to start socat in its own session (`null`: without).
  * @returns The command words.
  */
-export function relayWords(socket: string, socat = "socat"): string[] {
-  return [socat, "-b", String(RELAY_BUFFER_BYTES), "STDIO", `UNIX-CONNECT:${socket}`];
+export function relayWords(
+  socket: string,
+  socat = "socat",
+  setsid: string | null = null,
+): string[] {
+  const relay = [socat, "-b", String(RELAY_BUFFER_BYTES), "STDIO", `UNIX-CONNECT:${socket}`];
+  return setsid ? [setsid, "-w", ...relay] : relay;
 }
 
 /**
@@ -33,10 +47,38 @@ export function relayWords(socket: string, socat = "socat"): string[] {
  *
  * @param socket The hub's socket.
  * @param socat The socat executable.
+ * @param setsid The setsid executable (`null`: without).
  * @returns The command line.
  */
-export function relayCommand(socket: string, socat = "socat"): string {
-  return relayWords(socket, socat).join(" ");
+export function relayCommand(
+  socket: string,
+  socat = "socat",
+  setsid: string | null = null,
+): string {
+  return relayWords(socket, socat, setsid).join(" ");
+}
+
+/**
+ * Finds an executable on the `PATH`.
+ *
+ * @param name The executable's name, e.g. `socat` or `setsid`.
+ * @param env The environment.
+ * @returns Its path, or `undefined` if it is not installed.
+ */
+export function findOnPath(
+  name: string,
+  env: Record<string, string | undefined>,
+): string | undefined {
+  for (const dir of (env.PATH ?? "/usr/bin:/bin").split(":")) {
+    if (!dir) continue;
+    try {
+      const info = Deno.statSync(`${dir}/${name}`);
+      if (info.isFile && ((info.mode ?? 0) & 0o111) !== 0) return `${dir}/${name}`;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -46,14 +88,5 @@ export function relayCommand(socket: string, socat = "socat"): string {
  * @returns Its path, or `undefined` if it is not installed.
  */
 export function findSocat(env: Record<string, string | undefined>): string | undefined {
-  for (const dir of (env.PATH ?? "/usr/bin:/bin").split(":")) {
-    if (!dir) continue;
-    try {
-      const info = Deno.statSync(`${dir}/socat`);
-      if (info.isFile && ((info.mode ?? 0) & 0o111) !== 0) return `${dir}/socat`;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
+  return findOnPath("socat", env);
 }

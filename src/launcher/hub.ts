@@ -9,7 +9,7 @@
  * @module
  */
 
-import { findSocat, relayCommand } from "../hub/relay.ts";
+import { findOnPath, findSocat, relayCommand } from "../hub/relay.ts";
 import { isLive } from "../hub/socket.ts";
 import { type DaemonCommand, runDaemon } from "./run_daemon.ts";
 import { writeAllSync } from "../transport/write_all.ts";
@@ -57,7 +57,9 @@ export async function planHub(env: Record<string, string | undefined>): Promise<
   const base = env.XDG_RUNTIME_DIR || env.TMPDIR || "/tmp";
   const dir = await Deno.makeTempDir({ dir: base, prefix: "kclts-hub-" });
   const socket = `${dir}/hub.sock`;
-  return { dir, socket, executableName: relayCommand(socket, socat) };
+  // setsid (util-linux, in every Debian/Ubuntu image) keeps Ctrl+C away from the relays.
+  const setsid = findOnPath("setsid", env) ?? null;
+  return { dir, socket, executableName: relayCommand(socket, socat, setsid) };
 }
 
 /** What {@linkcode runWithHub} runs. */
