@@ -140,7 +140,11 @@ Next (Deno 2.9+, a JDK 17+ and Maven; no AWS account):
   deno task test   # processor_test.ts, with kclts's fake daemon
 
 Then make processor.ts yours; README.md has the way to production (docker build, ECS, Kubernetes).
-`,
+${
+      values.from
+        ? `deno.json "links" the checkout: remove "links" before docker build (the image takes kclts from JSR).\n`
+        : ""
+    }`,
   );
   return 0;
 }

@@ -50,6 +50,7 @@ async function scaffold(): Promise<{ dir: string; project: string }> {
   const init = await deno(["run", "-A", `${ROOT}/init.ts`, "proof-consumer", "--from", ROOT], dir);
   strictEqual(init.code, 0, init.stderr);
   ok(init.stdout.includes("deno task demo"), init.stdout);
+  ok(init.stdout.includes('remove "links" before docker build'), init.stdout);
   return { dir, project: `${dir}/proof-consumer` };
 }
 
