@@ -5,9 +5,9 @@
  * time.
  *
  * ```sh
- * deno run -A bench/run.ts [--scenario all|small|large|none] [--runs 3]
+ * deno run -A bench/run.ts [--scenario all|small|large|hub|none] [--runs 3]
  *   [--startup-runs 10] [--only kclts,kclts-record,aws-kcl,raw] [--kclts-cmd "deno run ... x.ts"]
- *   [--json]
+ *   [--hub-leases 1,8,32] [--json]
  * ```
  *
  * `-A` is needed: Deno (2.x) only lets a program with all permissions read `/proc`, where the
