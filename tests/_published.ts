@@ -7,8 +7,7 @@
  */
 
 import { ok } from "node:assert/strict";
-
-const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
+import { ROOT, run } from "./_util.ts";
 
 /**
  * The files `deno publish --dry-run` lists, relative to the repository's root.
@@ -16,15 +15,13 @@ const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace
  * @returns The paths.
  */
 export async function publishedFiles(): Promise<Set<string>> {
-  const output = await new Deno.Command(Deno.execPath(), {
+  const { code, stdout, stderr } = await run(Deno.execPath(), {
     args: ["publish", "--dry-run", "--allow-dirty"],
     cwd: ROOT,
     env: { NO_COLOR: "1" },
-    stdin: "null",
-  }).output();
-  const decoder = new TextDecoder();
-  const text = decoder.decode(output.stdout) + decoder.decode(output.stderr);
-  ok(output.success, text);
+  });
+  const text = stdout + stderr;
+  ok(code === 0, text);
   const prefix = `file://${ROOT}/`;
   return new Set(
     [...text.matchAll(/^\s+(file:\/\/\S+)/gm)].map((m) =>

@@ -8,11 +8,7 @@
  * @module
  */
 
-/** The repository's root directory (no trailing slash). */
-export const ROOT: string = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(
-  /\/$/,
-  "",
-);
+import { ROOT } from "./_util.ts";
 
 function isFile(path: string): boolean {
   try {

@@ -10,6 +10,62 @@ import { PERMISSION_FLAGS } from "../src/runtime/permissions.ts";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** The repository's root directory (no trailing slash). */
+export const ROOT: string = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(
+  /\/$/,
+  "",
+);
+
+/** The template processor, `processor.ts`. */
+export const TEMPLATE: string = `${ROOT}/processor.ts`;
+
+/** What a command that ran to its end printed, decoded. */
+export interface Output {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a command to its end with stdin closed.
+ *
+ * @param command The program.
+ * @param options Its arguments, environment, directory.
+ * @returns Its exit code and what it printed.
+ */
+export async function run(command: string, options: Deno.CommandOptions = {}): Promise<Output> {
+  const output = await new Deno.Command(command, { stdin: "null", ...options }).output();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+/**
+ * Runs the template's launcher (`processor.ts ARGS` with the compiled binary's
+ * flags) in the repository's root, with only PATH and HOME of this process's
+ * environment, plus `env`.
+ */
+export function launcher(args: string[], env: Record<string, string>): Promise<Output> {
+  const [command, ...flags] = denoRun(TEMPLATE);
+  return run(command!, {
+    args: [...flags, ...args],
+    env: { PATH: Deno.env.get("PATH") ?? "", HOME: Deno.env.get("HOME") ?? "", ...env },
+    clearEnv: true,
+    cwd: ROOT,
+  });
+}
+
+let denoDir: string | undefined;
+
+/** Deno's cache directory, for a child whose environment is cleared or whose HOME differs. */
+export async function cacheDir(): Promise<string> {
+  denoDir ??= JSON.parse((await run(Deno.execPath(), { args: ["info", "--json"] })).stdout)
+    .denoDir as string;
+  return denoDir;
+}
+
 /** An in-memory daemon side: push lines in, read what the child wrote. */
 export interface MemoryPipe {
   connection: Connection;

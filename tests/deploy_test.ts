@@ -32,7 +32,8 @@ import { metricsConfigFromEnv } from "../src/metrics/config.ts";
 import { healthUrl } from "../src/metrics/health_command.ts";
 import { TEMPLATE_PATH } from "../src/launcher/paths.ts";
 import { accepted, BINARY } from "./_container.ts";
-import { findTool, ignoreWithout, ROOT, runTool } from "./_tools.ts";
+import { findTool, ignoreWithout, runTool } from "./_tools.ts";
+import { ROOT } from "./_util.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;

@@ -4,10 +4,17 @@ import { FakeDaemon } from "../testing.ts";
 import { isLive } from "../src/hub/socket.ts";
 import { relayWords } from "../src/hub/relay.ts";
 import { LineReader } from "../src/transport/line_reader.ts";
-import { denoRun, eventually, INITIALIZE, processRecordsLine } from "./_util.ts";
+import {
+  denoRun,
+  eventually,
+  INITIALIZE,
+  processRecordsLine,
+  ROOT,
+  run,
+  TEMPLATE,
+} from "./_util.ts";
 
 const encoder = new TextEncoder();
-const ROOT = new URL("..", import.meta.url).pathname;
 
 /** A relay as the daemon starts it: stdin and stdout piped, stderr kept. */
 function spawnRelay(socket: string) {
@@ -119,7 +126,7 @@ async function startHub(file: string, socket: string, ...extra: string[]) {
 Deno.test("hub command: SIGTERM with open sessions → it keeps serving (even new shards) until the daemon has closed every connection, then exits 0", async () => {
   const dir = await Deno.makeTempDir();
   const socket = `${dir}/run/hub.sock`;
-  const hub = await startHub(`${ROOT}processor.ts`, socket);
+  const hub = await startHub(TEMPLATE, socket);
   const first = await FakeDaemon.connect(socket);
   await first.initialize({ shardId: "shardId-000000000001" });
   hub.child.kill("SIGTERM");
@@ -162,7 +169,7 @@ Deno.test("hub command: SIGTERM with open sessions → it keeps serving (even ne
 Deno.test("hub command: SIGTERM with a session the daemon never closes → cut off after --grace-seconds, exit 1", async () => {
   const dir = await Deno.makeTempDir();
   const socket = `${dir}/hub.sock`;
-  const hub = await startHub(`${ROOT}processor.ts`, socket, "--grace-seconds", "1");
+  const hub = await startHub(TEMPLATE, socket, "--grace-seconds", "1");
   const daemon = await FakeDaemon.connect(socket);
   await daemon.initialize();
   const signalled = Date.now();
@@ -178,16 +185,12 @@ Deno.test("hub command: SIGTERM with a session the daemon never closes → cut o
 
 Deno.test("hub command: a program that gives start() one shared instance refuses hub mode with a clear error", async () => {
   const dir = await Deno.makeTempDir();
-  const [command, ...args] = denoRun(`${ROOT}tests/fixtures/noisy_processor.ts`);
-  const output = await new Deno.Command(command!, {
+  const [command, ...args] = denoRun(`${ROOT}/tests/fixtures/noisy_processor.ts`);
+  const { code, stdout, stderr } = await run(command!, {
     args: [...args, "hub", "--socket", `${dir}/hub.sock`],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  strictEqual(output.code, 2);
-  const stderr = new TextDecoder().decode(output.stderr);
+  });
+  strictEqual(code, 2);
   ok(stderr.includes("give start() a factory, start(() => new MyProcessor(...))"), stderr);
-  strictEqual(output.stdout.length, 0);
+  strictEqual(stdout.length, 0);
   await Deno.remove(dir, { recursive: true });
 });

@@ -1,26 +1,6 @@
 import { ok, strictEqual } from "node:assert/strict";
 import { parseProperties } from "../src/launcher/properties.ts";
-import { denoRun } from "./_util.ts";
-
-const TEMPLATE = new URL("../processor.ts", import.meta.url).pathname;
-const ROOT = new URL("..", import.meta.url).pathname;
-
-async function launcher(args: string[], env: Record<string, string>) {
-  const [cmd, ...rest] = denoRun(TEMPLATE);
-  const output = await new Deno.Command(cmd!, {
-    args: [...rest, ...args],
-    env: { PATH: Deno.env.get("PATH") ?? "", HOME: Deno.env.get("HOME") ?? "", ...env },
-    clearEnv: true,
-    cwd: ROOT,
-    stdin: "null",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
+import { launcher, ROOT } from "./_util.ts";
 
 const GOOD = { STREAM_NAME: "orders", APPLICATION_NAME: "orders-app", AWS_REGION: "eu-west-1" };
 
@@ -81,7 +61,7 @@ Deno.test("launch with a bad configuration explains every problem, starts nothin
 Deno.test("launch without Java says so and exits 2", async () => {
   const { code, stderr } = await launcher(["launch"], {
     ...GOOD,
-    KCLTS_JAR: `${ROOT}deno.json`,
+    KCLTS_JAR: `${ROOT}/deno.json`,
     KCLTS_JAVA: "/nonexistent/bin/java",
   });
   strictEqual(code, 2);
@@ -95,7 +75,7 @@ Deno.test("launch without the jar says how to build it and exits 2", async () =>
   });
   strictEqual(code, 2);
   ok(stderr.includes("sylvite.jar not found"), stderr);
-  ok(stderr.includes(`deno run -A ${ROOT}local.ts jar`), stderr);
+  ok(stderr.includes(`deno run -A ${ROOT}/local.ts jar`), stderr);
 });
 
 Deno.test("launch --help documents the configuration layers", async () => {

@@ -18,10 +18,10 @@ import { deepStrictEqual, fail, ok } from "node:assert/strict";
 import { type ConfigInput, resolveConfig } from "../src/launcher/config.ts";
 import { CREDENTIALS_PROVIDERS, KEYS, type KeySpec } from "../src/launcher/keys.ts";
 import { renderProperties } from "../src/launcher/properties.ts";
+import { ROOT } from "./_util.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-const JAR = `${ROOT}sylvite/target/sylvite.jar`;
-const PROBE = `${ROOT}tests/conformance/DaemonConfigProbe.java`;
+const JAR = `${ROOT}/sylvite/target/sylvite.jar`;
+const PROBE = `${ROOT}/tests/conformance/DaemonConfigProbe.java`;
 
 const ENV = { STREAM_NAME: "orders", APPLICATION_NAME: "orders-app", AWS_REGION: "us-east-1" };
 const ARN = "arn:aws:kinesis:us-east-1:123456789012:stream/orders";

@@ -1,28 +1,9 @@
 import { ok, strictEqual } from "node:assert/strict";
 import { parseProperties } from "../src/launcher/properties.ts";
 import { hubFromEnv } from "../src/launcher/hub.ts";
-import { denoRun } from "./_util.ts";
+import { launcher } from "./_util.ts";
 
-const TEMPLATE = new URL("../processor.ts", import.meta.url).pathname;
-const ROOT = new URL("..", import.meta.url).pathname;
 const GOOD = { STREAM_NAME: "orders", APPLICATION_NAME: "orders-app", AWS_REGION: "eu-west-1" };
-
-async function launcher(args: string[], env: Record<string, string>) {
-  const [cmd, ...rest] = denoRun(TEMPLATE);
-  const output = await new Deno.Command(cmd!, {
-    args: [...rest, ...args],
-    env: { PATH: Deno.env.get("PATH") ?? "", HOME: Deno.env.get("HOME") ?? "", ...env },
-    clearEnv: true,
-    cwd: ROOT,
-    stdin: "null",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
 
 Deno.test("properties --hub: the daemon's executableName is the socat relay to a private socket", async () => {
   const tmp = await Deno.makeTempDir();

@@ -2,8 +2,7 @@ import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { findJar, jarMissingHelp, templateCandidates } from "../src/launcher/paths.ts";
 import { VERSION } from "../src/version.ts";
 import { PERMISSION_FLAGS } from "../src/runtime/permissions.ts";
-
-const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
+import { cacheDir, ROOT, run } from "./_util.ts";
 
 Deno.test("findJar() looks at each place once: next to the program, the current directory, the kclts checkout, the cache", () => {
   const { searched } = findJar({ HOME: "/home/u" });
@@ -32,22 +31,20 @@ Deno.test("launch outside a clone: no properties template is an error that says 
       `${dir}/processor.ts`,
       `import { start } from "${ROOT}/mod.ts";\nawait start({ processRecords() {} });\n`,
     );
-    const output = await new Deno.Command(Deno.execPath(), {
+    const { code, stderr } = await run(Deno.execPath(), {
       args: ["run", ...PERMISSION_FLAGS, `${dir}/processor.ts`, "launch"],
       cwd: dir,
       clearEnv: true,
       env: {
         PATH: Deno.env.get("PATH") ?? "",
         HOME: dir,
-        DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
+        DENO_DIR: await cacheDir(),
         STREAM_NAME: "orders",
         AWS_REGION: "eu-west-1",
         KCLTS_JAR: `${ROOT}/deno.json`,
       },
-      stdin: "null",
-    }).output();
-    const stderr = new TextDecoder().decode(output.stderr);
-    strictEqual(output.code, 2, stderr);
+    });
+    strictEqual(code, 2, stderr);
     ok(
       stderr.includes(`no properties template (looked at ${dir}/properties/kcl.properties):`),
       stderr,

@@ -9,8 +9,8 @@
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { listShards, scanLeases } from "../src/local/emulators.ts";
+import { ROOT } from "./_util.ts";
 
-const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
 const decoder = new TextDecoder();
 
 function local(args: string[], env: Record<string, string> = {}): Deno.Command {

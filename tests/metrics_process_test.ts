@@ -1,12 +1,9 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { denoRun, INITIALIZE, processRecordsLine } from "./_util.ts";
+import { denoRun, INITIALIZE, processRecordsLine, ROOT, TEMPLATE } from "./_util.ts";
 import { readStateDir, type StateFile, StateFileWriter } from "../src/metrics/state_file.ts";
 import { ShardStats } from "../src/session/stats.ts";
 import { PERMISSION_FLAGS } from "../src/runtime/permissions.ts";
 import { FakeDaemon } from "../testing.ts";
-
-const ROOT = new URL("..", import.meta.url).pathname;
-const TEMPLATE = `${ROOT}processor.ts`;
 
 async function waitFor<T>(check: () => Promise<T | undefined>, ms: number, what: string) {
   const deadline = Date.now() + ms;
@@ -253,7 +250,7 @@ Deno.test("hub: serves /metrics and /healthz from its live sessions; a stalled h
     args: [
       "run",
       ...PERMISSION_FLAGS,
-      `${ROOT}tests/fixtures/stalling_processor.ts`,
+      `${ROOT}/tests/fixtures/stalling_processor.ts`,
       "hub",
       "--socket",
       socket,

@@ -1,9 +1,8 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { parseChildMessage } from "../mod.ts";
-import { denoRun, INITIALIZE, processRecordsLine } from "./_util.ts";
+import { denoRun, INITIALIZE, processRecordsLine, TEMPLATE } from "./_util.ts";
 import { PERMISSION_FLAGS } from "../src/runtime/permissions.ts";
 
-const TEMPLATE = new URL("../processor.ts", import.meta.url).pathname;
 const NOISY = new URL("./fixtures/noisy_processor.ts", import.meta.url).pathname;
 const STRAY = new URL("./fixtures/stray_stdout_processor.ts", import.meta.url).pathname;
 

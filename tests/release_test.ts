@@ -11,7 +11,7 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { parse as parseYaml } from "yaml";
 import { parseDockerfile } from "../docker/template.ts";
-import { ROOT } from "./_tools.ts";
+import { ROOT } from "./_util.ts";
 import { readmeBlock } from "./_util.ts";
 import {
   DENO_IMAGE as SCAFFOLD_DENO,

@@ -29,12 +29,12 @@ import {
 } from "../docker/template.ts";
 import { findTool, ignoreWithout, repositoryFiles, runTool } from "./_tools.ts";
 import { servePublished } from "./_published.ts";
+import { ROOT, run } from "./_util.ts";
 import { parse as parseYaml } from "yaml";
 import { EMULATOR_FILES, emulatorsDir } from "../src/local/emulators.ts";
 import { ensureSylviteJar, JAR_SOURCES, mavenMissingMessage } from "../src/local/jar.ts";
 import { readPackageFile } from "../src/local/package.ts";
 
-const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
 const decoder = new TextDecoder();
 const config = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`));
 
@@ -48,18 +48,12 @@ async function files(from?: string): Promise<Map<string, string>> {
   return new Map(list.map((f) => [f.path, decoder.decode(f.content)]));
 }
 
-async function init(args: string[], cwd: string) {
-  const output = await new Deno.Command(Deno.execPath(), {
+function init(args: string[], cwd: string) {
+  return run(Deno.execPath(), {
     args: ["run", "-A", `${ROOT}/init.ts`, ...args],
     cwd,
     env: { NO_COLOR: "1" },
-    stdin: "null",
-  }).output();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+  });
 }
 
 Deno.test("validateName() accepts DNS-style names and explains the rule otherwise", () => {

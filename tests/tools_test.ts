@@ -1,15 +1,13 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { countMavenDownload, type MavenProgress } from "../src/local/jar.ts";
-
-const ROOT = new URL("..", import.meta.url).pathname;
+import { cacheDir, ROOT, run } from "./_util.ts";
 
 Deno.test("deno task compile without network explains the denort download and leaves no empty directory", async () => {
   const dir = await Deno.makeTempDir();
   try {
     // A DENO_DIR with everything of ours but the cached downloads (dl/, where denort is kept) and
     // an unreachable proxy: the download of denort fails even on a machine with network.
-    const info = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output();
-    const denoDir = JSON.parse(new TextDecoder().decode(info.stdout)).denoDir as string;
+    const denoDir = await cacheDir();
     await Deno.mkdir(`${dir}/deno-dir`);
     for await (const item of Deno.readDir(denoDir)) {
       if (item.name !== "dl") {
@@ -19,7 +17,7 @@ Deno.test("deno task compile without network explains the denort download and le
     const entry = `${dir}/entry.ts`;
     await Deno.writeTextFile(entry, "export {};\n");
     const output = `${dir}/dist/bin/processor`;
-    const result = await new Deno.Command(Deno.execPath(), {
+    const { code, stderr } = await run(Deno.execPath(), {
       args: ["task", "compile", entry],
       cwd: ROOT,
       env: {
@@ -33,10 +31,8 @@ Deno.test("deno task compile without network explains the denort download and le
         OUTPUT: output,
       },
       clearEnv: true,
-      stdin: "null",
-    }).output();
-    const stderr = new TextDecoder().decode(result.stderr);
-    ok(!result.success, stderr);
+    });
+    ok(code !== 0, stderr);
     ok(stderr.includes("deno compile could not download denort"), stderr);
     ok(
       /https:\/\/dl\.deno\.land\/release\/v[\d.]+\/denort-[\w-]+\.zip/.test(stderr),

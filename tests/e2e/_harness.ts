@@ -24,6 +24,7 @@ import {
 } from "../../src/local/emulators.ts";
 import { ensureSylviteJar } from "../../src/local/jar.ts";
 import { PERMISSION_FLAGS } from "../../src/runtime/permissions.ts";
+import { ROOT, TEMPLATE } from "../_util.ts";
 import {
   forEachLine,
   localLaunch,
@@ -34,10 +35,7 @@ import {
 
 export { RETRIEVAL_MODES, type RetrievalMode };
 
-/** The repository's root directory. */
-export const ROOT: string = decodeURIComponent(new URL("../..", import.meta.url).pathname)
-  .replace(/\/$/, "");
-export const TEMPLATE: string = `${ROOT}/processor.ts`;
+export { ROOT, TEMPLATE } from "../_util.ts";
 
 /** How the daemon runs the processor: one process per shard, or one hub for all (`launch --hub`). */
 export type ProcessMode = "process" | "hub";

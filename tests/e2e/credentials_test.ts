@@ -5,48 +5,22 @@
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { ensureSylviteJar } from "../../src/local/jar.ts";
-import { denoRun } from "../_util.ts";
-import { ROOT, TEMPLATE } from "./_harness.ts";
+import { cacheDir, launcher as launcherIn, run } from "../_util.ts";
 
-const decoder = new TextDecoder();
-
-let denoDir: string | undefined;
-
-/** Deno's cache directory, so that a test may change HOME without downloading anything again. */
-async function cacheDir(): Promise<string> {
-  if (denoDir) return denoDir;
-  const output = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output();
-  denoDir = JSON.parse(decoder.decode(output.stdout)).denoDir as string;
-  return denoDir;
-}
-
+/** The template's launcher with Deno's cache kept, so that a test may change HOME. */
 async function launcher(args: string[], env: Record<string, string>) {
-  const [cmd, ...rest] = denoRun(TEMPLATE);
-  const output = await new Deno.Command(cmd!, {
-    args: [...rest, ...args],
-    env: {
-      PATH: Deno.env.get("PATH") ?? "",
-      HOME: Deno.env.get("HOME") ?? "",
-      DENO_DIR: await cacheDir(),
-      DENO_NO_UPDATE_CHECK: "1",
-      NO_COLOR: "1",
-      KCLTS_JAR: await ensureSylviteJar(),
-      STREAM_NAME: "orders",
-      APPLICATION_NAME: "orders-app",
-      AWS_REGION: "us-east-1",
-      // no instance metadata service here: do not wait for it
-      AWS_EC2_METADATA_DISABLED: "true",
-      ...env,
-    },
-    clearEnv: true,
-    cwd: ROOT,
-    stdin: "null",
-  }).output();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+  return launcherIn(args, {
+    DENO_DIR: await cacheDir(),
+    DENO_NO_UPDATE_CHECK: "1",
+    NO_COLOR: "1",
+    KCLTS_JAR: await ensureSylviteJar(),
+    STREAM_NAME: "orders",
+    APPLICATION_NAME: "orders-app",
+    AWS_REGION: "us-east-1",
+    // no instance metadata service here: do not wait for it
+    AWS_EC2_METADATA_DISABLED: "true",
+    ...env,
+  });
 }
 
 /** An HTTP server on 127.0.0.1 that answers every request with `handler`. */
@@ -67,8 +41,8 @@ function checks(stdout: string): Map<string, string[]> {
 async function jarEntry(jar: string, entry: string): Promise<string> {
   const dir = await Deno.makeTempDir();
   try {
-    const output = await new Deno.Command("jar", { args: ["xf", jar, entry], cwd: dir }).output();
-    ok(output.success, decoder.decode(output.stderr));
+    const { code, stderr } = await run("jar", { args: ["xf", jar, entry], cwd: dir });
+    ok(code === 0, stderr);
     return await Deno.readTextFile(`${dir}/${entry}`).catch(() => "");
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -1,6 +1,5 @@
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { createTable, describeTable } from "../../src/local/emulators.ts";
-import { PERMISSION_FLAGS } from "../../src/runtime/permissions.ts";
 import {
   createTableInput,
   type DescribedTable,
@@ -9,39 +8,21 @@ import {
   tableSpecs,
 } from "../../src/launcher/tables.ts";
 import { parseProvisionArgs } from "../../src/launcher/provision.ts";
-import { report, ROOT, TEMPLATE, uniqueName, until, World } from "./_harness.ts";
-
-const decoder = new TextDecoder();
+import { cacheDir, launcher, type Output } from "../_util.ts";
+import { report, uniqueName, until, World } from "./_harness.ts";
 
 /** Runs `processor.ts provision` with the compiled binary's flags against the world's dynalite. */
-async function provision(
-  world: World,
-  application: string,
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMISSION_FLAGS, TEMPLATE, "provision", ...args],
-    cwd: ROOT,
-    clearEnv: true,
-    env: {
-      ...world.emulators.daemonEnv,
-      PATH: Deno.env.get("PATH") ?? "",
-      HOME: Deno.env.get("HOME") ?? "",
-      DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
-      DENO_NO_UPDATE_CHECK: "1",
-      NO_COLOR: "1",
-      STREAM_NAME: "orders",
-      APPLICATION_NAME: application,
-      DYNAMODB_ENDPOINT: world.emulators.dynamoEndpoint,
-      KINESIS_ENDPOINT: world.emulators.kinesisEndpoint,
-    },
-    stdin: "null",
-  }).output();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+async function provision(world: World, application: string, args: string[]): Promise<Output> {
+  return launcher(["provision", ...args], {
+    ...world.emulators.daemonEnv,
+    DENO_DIR: await cacheDir(),
+    DENO_NO_UPDATE_CHECK: "1",
+    NO_COLOR: "1",
+    STREAM_NAME: "orders",
+    APPLICATION_NAME: application,
+    DYNAMODB_ENDPOINT: world.emulators.dynamoEndpoint,
+    KINESIS_ENDPOINT: world.emulators.kinesisEndpoint,
+  });
 }
 
 Deno.test("e2e: provision creates the three KCL 3.x tables (dry run first), is idempotent, names a wrong schema, and the daemon then creates no table", async () => {

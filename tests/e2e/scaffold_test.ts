@@ -14,23 +14,16 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { report, ROOT, tally, uniqueName, until, World } from "./_harness.ts";
 import { servePublished } from "../_published.ts";
+import { run } from "../_util.ts";
 import { ensureSylviteJar } from "../../src/local/jar.ts";
 import { createStream, listTables } from "../../src/local/emulators.ts";
 
-const decoder = new TextDecoder();
-
-async function deno(args: string[], cwd: string, env: Record<string, string> = {}) {
-  const output = await new Deno.Command(Deno.execPath(), {
+function deno(args: string[], cwd: string, env: Record<string, string> = {}) {
+  return run(Deno.execPath(), {
     args,
     cwd,
     env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", ...env },
-    stdin: "null",
-  }).output();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+  });
 }
 
 /** Command lines of the running shard processes of a processor file (not its launcher). */
@@ -205,9 +198,9 @@ Deno.test("e2e: from JSR (a stand-in serving the published files), the daemon's 
     strictEqual(jar, `${cache}/sylvite.jar`);
     // The same jar as this checkout's Maven build: the same classes and resources.
     const entries = async (path: string) => {
-      const output = await new Deno.Command("jar", { args: ["tf", path], stdin: "null" }).output();
-      strictEqual(output.code, 0, decoder.decode(output.stderr));
-      return decoder.decode(output.stdout).split("\n").filter(Boolean).sort();
+      const { code, stdout, stderr } = await run("jar", { args: ["tf", path] });
+      strictEqual(code, 0, stderr);
+      return stdout.split("\n").filter(Boolean).sort();
     };
     const built = await entries(jar);
     ok(built.includes("software/amazon/kinesis/multilang/MultiLangDaemon.class"));
