@@ -117,7 +117,7 @@ export function jarMissingHelp(searched: readonly string[]): string {
  * next to the program or in the current directory.
  *
  * @param env The environment.
- * @returns The path, or `undefined` to start from the launcher's defaults alone.
+ * @returns The path, or `undefined` when there is none (the caller reports it as an error).
  * @throws {Error} If `KCLTS_PROPERTIES` names a missing file.
  */
 export function findTemplate(env: Record<string, string | undefined>): string | undefined {
