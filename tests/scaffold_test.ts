@@ -75,6 +75,27 @@ Deno.test("kclts's template, its test, properties/ and the LocalStack hooks are 
   ok(project.get("processor_test.ts")!.includes('from "@kclts/kclts/testing";'));
 });
 
+Deno.test("every properties file the project's compose file, README, tasks and Dockerfile name is in the project", async () => {
+  const project = await files();
+  const generated = ["docker-compose.yml", "README.md", "deno.json", "Dockerfile"];
+  const named = new Set<string>();
+  for (const path of generated) {
+    // `properties/x.properties`, `/opt/kclts/properties/x.properties` (the runtime image's copy
+    // of the project's properties/) and a bare `x.properties` all name properties/x.properties.
+    for (const [, file] of project.get(path)!.matchAll(/([\w-]+(?:\.[\w-]+)*\.properties)\b/g)) {
+      named.add(`properties/${file}`);
+    }
+  }
+  // The names include the compose file's launch arguments (else this would pass on none).
+  const compose = parseCompose(project.get("docker-compose.yml")!);
+  const configs = (compose.services["processor-emulators"]!.command ?? []).flatMap((arg) =>
+    arg.match(/^--config=\/opt\/kclts\/(properties\/.+)$/)?.slice(1) ?? []
+  );
+  ok(configs.length > 0, "the compose file launches with --config=/opt/kclts/properties/...");
+  for (const config of configs) ok(named.has(config), `${config} is among the names found`);
+  for (const path of named) ok(project.has(path), `${path} is named but not written`);
+});
+
 Deno.test("deno.json: kclts from JSR at this version, the launcher's flags, kclts's compile arguments", async () => {
   const json = JSON.parse((await files()).get("deno.json")!);
   deepStrictEqual(json.imports, { "@kclts/kclts": `jsr:@kclts/kclts@^${VERSION}` });

@@ -40,6 +40,7 @@ export const COPIED_FILES: readonly (readonly [string, number?])[] = [
   ["processor_test.ts"],
   ["properties/kcl.properties"],
   ["properties/local.properties"],
+  ["properties/local-polling.properties"],
   ["docker/localstack/ready.d/10-kclts-stream.sh", 0o755],
   ["docker/localstack/healthcheck.sh", 0o755],
 ];
@@ -236,7 +237,8 @@ deno task test        # the tests
 
 \`deno task launch --help\` lists the configuration (environment, \`properties/kcl.properties\`,
 \`--config=FILE\`). Against the emulators of \`deno run -A ${KCLTS_SPECIFIER}/local emulators\`:
-\`deno task launch --config=properties/local.properties\` with the environment it prints; sample
+\`deno task launch --config=properties/local.properties\` with the environment it prints (add
+\`--config=properties/local-polling.properties\` to poll instead of enhanced fan-out); sample
 records: \`deno run -A ${KCLTS_SPECIFIER}/local producer\`.
 
 ## Production
