@@ -111,6 +111,39 @@ function usage(): string {
   ].join("\n");
 }
 
+/**
+ * The values `--scenario` accepts, with the throughput scenarios each runs (`all` and `hub` also
+ * run hub mode's workloads, `none` only start-up).
+ */
+export const SCENARIO_ALIASES: Readonly<Record<string, readonly string[]>> = {
+  all: ["small", "large"],
+  small: ["small"],
+  i: ["small"],
+  "1": ["small"],
+  large: ["large"],
+  ii: ["large"],
+  "2": ["large"],
+  none: [],
+  hub: [],
+};
+
+/**
+ * The throughput scenarios a `--scenario` value runs.
+ *
+ * @param value The option's value.
+ * @returns The names of the {@linkcode SCENARIOS} to run.
+ * @throws {RangeError} For a value not in {@linkcode SCENARIO_ALIASES}, listing those.
+ */
+export function scenarioNames(value: string): readonly string[] {
+  const names = Object.hasOwn(SCENARIO_ALIASES, value) ? SCENARIO_ALIASES[value] : undefined;
+  if (names === undefined) {
+    throw new RangeError(
+      `Invalid --scenario "${value}": expected one of ${Object.keys(SCENARIO_ALIASES).join(", ")}`,
+    );
+  }
+  return names;
+}
+
 function positiveInt(name: string, text: string, allowZero = false): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
@@ -248,24 +281,8 @@ async function main(): Promise<number> {
   const runs = positiveInt("runs", values.runs);
   const startupRuns = positiveInt("startup-runs", values["startup-runs"], true);
   const timeoutMs = positiveInt("timeout", values.timeout) * 1000;
-  const scenarioAliases: Record<string, string[]> = {
-    all: ["small", "large"],
-    small: ["small"],
-    i: ["small"],
-    "1": ["small"],
-    large: ["large"],
-    ii: ["large"],
-    "2": ["large"],
-    none: [],
-    hub: [],
-  };
-  const scenarioNames = scenarioAliases[values.scenario];
-  if (scenarioNames === undefined) {
-    throw new RangeError(
-      `Invalid --scenario "${values.scenario}": expected all, small, large or none`,
-    );
-  }
-  const scenarios = SCENARIOS.filter((s) => scenarioNames.includes(s.name));
+  const names = scenarioNames(values.scenario);
+  const scenarios = SCENARIOS.filter((s) => names.includes(s.name));
 
   // The MultiLangDaemon splits executableName on runs of spaces (no shell); do the same.
   const kcltsCommand = values["kclts-cmd"].trim().split(/ +/);
