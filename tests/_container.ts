@@ -7,7 +7,7 @@
 
 import { ENV_KEYS, LAUNCHER_ENV } from "../src/launcher/config.ts";
 import { keyFromSnakeCase } from "../src/launcher/keys.ts";
-import { ROOT } from "../docker/template.ts";
+import { ROOT } from "./_util.ts";
 
 /** Where the image keeps the binary, the jar and the properties. */
 export const IMAGE_DIR = "/opt/kclts";

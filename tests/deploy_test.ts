@@ -26,7 +26,7 @@ import {
   lastInstruction,
   readDockerfile,
   stageEnv,
-} from "../docker/template.ts";
+} from "./_docker.ts";
 import { resolveConfig } from "../src/launcher/config.ts";
 import { metricsConfigFromEnv } from "../src/metrics/config.ts";
 import { healthUrl } from "../src/metrics/health_command.ts";

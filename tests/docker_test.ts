@@ -1,6 +1,6 @@
 /**
  * The container template agrees with the repository: the Dockerfiles, the
- * compose file and .dockerignore are read as data (docker/template.ts) and
+ * compose file and .dockerignore are read as data (tests/_docker.ts) and
  * checked against the launcher's contracts; `docker-compose config`
  * validates the compose file; the producer and the emulator container's
  * entry run against local servers. No Docker engine is needed.
@@ -26,19 +26,18 @@ import {
   parseDuration,
   readCompose,
   readDockerfile,
-  ROOT,
   shellWords,
   stageEnv,
   stageVariables,
   substitute,
-} from "../docker/template.ts";
+} from "./_docker.ts";
 import { emulatorCommands, settingsFromEnv } from "../docker/emulators/main.ts";
 import { resolveConfig } from "../src/launcher/config.ts";
 import { JAR_NAME, TEMPLATE_PATH } from "../src/launcher/paths.ts";
 import { loggingFromEnv } from "../mod.ts";
 import { withRuntimeBlock } from "../tools/dockerfile.ts";
 import { compileArguments } from "../tools/compile.ts";
-import { readmeBlock } from "./_util.ts";
+import { readmeBlock, ROOT } from "./_util.ts";
 import {
   accepted,
   BINARY,

@@ -10,7 +10,7 @@
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { parse as parseYaml } from "yaml";
-import { parseDockerfile } from "../docker/template.ts";
+import { parseDockerfile } from "./_docker.ts";
 import { ROOT } from "./_util.ts";
 import { readmeBlock } from "./_util.ts";
 import {

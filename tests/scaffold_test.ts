@@ -26,7 +26,7 @@ import {
   parseCopy,
   parseDockerfile,
   readDockerfile,
-} from "../docker/template.ts";
+} from "./_docker.ts";
 import { findTool, ignoreWithout, repositoryFiles, runTool } from "./_tools.ts";
 import { servePublished } from "./_published.ts";
 import { ROOT, run } from "./_util.ts";

@@ -18,9 +18,9 @@ import {
   imageStage,
   readCompose,
   readDockerfile,
-  ROOT,
   stageEnv,
-} from "../../docker/template.ts";
+} from "../_docker.ts";
+import { ROOT } from "../_util.ts";
 import { prepare, settingsFromEnv } from "../../docker/emulators/main.ts";
 import { produce, type ProducedRecord, producerConfig } from "../../src/local/producer.ts";
 import { report, until, World } from "./_harness.ts";

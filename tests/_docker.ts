@@ -10,12 +10,7 @@
  */
 
 import { parse as parseYaml } from "yaml";
-
-/** The repository's root directory (no trailing slash). */
-export const ROOT: string = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(
-  /\/$/,
-  "",
-);
+import { ROOT } from "./_util.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Dockerfile
