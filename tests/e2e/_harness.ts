@@ -8,6 +8,7 @@
  * @module
  */
 
+import { deepStrictEqual } from "node:assert/strict";
 import {
   describeStreamConsumer,
   type Emulators,
@@ -152,6 +153,34 @@ export class World implements AsyncDisposable {
   /** The lease table's items. */
   leases(application: string): Promise<LeaseItem[]> {
     return scanLeases(this.emulators.dynamoEndpoint, application);
+  }
+
+  /** Each lease's checkpoint, by lease key. */
+  async checkpoints(application: string): Promise<Map<string, string | undefined>> {
+    return new Map((await this.leases(application)).map((l) => [l.leaseKey, l.checkpoint]));
+  }
+
+  /**
+   * Waits until every lease is checkpointed at the last record put into its
+   * shard; fails with `message` after `timeoutMs`.
+   *
+   * @returns The leases.
+   */
+  async checkpointedAtLast(
+    application: string,
+    puts: readonly Put[],
+    timeoutMs: number,
+    message: string,
+  ): Promise<LeaseItem[]> {
+    const last = lastPerShard(puts);
+    return await until(
+      async () => {
+        const leases = await this.leases(application);
+        return leases.every((l) => l.checkpoint === last.get(l.leaseKey)) && leases;
+      },
+      timeoutMs,
+      message,
+    );
   }
 
   /**
@@ -398,13 +427,45 @@ export async function until<T>(
   }) as T;
 }
 
-/** Counts how often each put record was seen; the keys are `shard/sequence`. */
-export function tally(puts: readonly Put[], seen: readonly Seen[]): {
+/** The last sequence number put into each shard, by shard id. */
+export function lastPerShard(puts: readonly Put[]): Map<string, string> {
+  return new Map(puts.map((p) => [p.shardId, p.sequenceNumber]));
+}
+
+/**
+ * Fails unless every put record was seen exactly once, with its content, and
+ * nothing else was seen.
+ *
+ * @returns The tally.
+ */
+export function assertEachSeenOnce(puts: readonly Put[], seen: readonly Seen[]): Tally {
+  const result = tally(puts, seen);
+  deepStrictEqual(
+    {
+      missing: result.missing.length,
+      duplicates: result.duplicates,
+      wrongContent: result.wrongContent,
+      unexpected: result.unexpected,
+    },
+    { missing: 0, duplicates: 0, wrongContent: 0, unexpected: 0 },
+  );
+  return result;
+}
+
+/** How often the put records were seen. */
+export interface Tally {
+  /** The put records never seen. */
   missing: Put[];
+  /** How many sightings were repeats. */
   duplicates: number;
+  /** Sightings whose value or partition key differ from the put record's. */
   wrongContent: number;
+  /** Sightings of records that were not put. */
   unexpected: number;
-} {
+}
+
+/** Counts how often each put record was seen; the keys are `shard/sequence`. */
+export function tally(puts: readonly Put[], seen: readonly Seen[]): Tally {
   const counts = new Map<string, number>();
   const expected = new Map(puts.map((p) => [`${p.shardId}/${p.sequenceNumber}`, p]));
   let wrongContent = 0;

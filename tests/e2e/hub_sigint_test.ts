@@ -1,6 +1,6 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { forEachLine, localLaunch } from "../../src/local/local_launch.ts";
-import { report, ROOT, TEMPLATE, uniqueName, until, World } from "./_harness.ts";
+import { lastPerShard, report, ROOT, TEMPLATE, uniqueName, until, World } from "./_harness.ts";
 
 Deno.test("e2e [hub]: Ctrl+C in a terminal (SIGINT to the whole process group, relays included) still runs the graceful shutdown: each lease checkpointed at its last record, exit 0", async () => {
   await using world = await World.start();
@@ -45,12 +45,12 @@ Deno.test("e2e [hub]: Ctrl+C in a terminal (SIGINT to the whole process group, r
     Deno.kill(-launcher.pid, "SIGINT");
     const status = await launcher.status;
     await pump;
-    const lastPerShard = new Map(puts.map((p) => [p.shardId, p.sequenceNumber]));
+    const last = lastPerShard(puts);
     const leases = await world.leases(application);
     report(
       `e2e hub-sigint: put ${puts.length}, seen ${seen}, exit ${status.code}; leases ${
         leases.map((l) =>
-          `${l.leaseKey}=${l.checkpoint === lastPerShard.get(l.leaseKey) ? "last" : l.checkpoint}`
+          `${l.leaseKey}=${l.checkpoint === last.get(l.leaseKey) ? "last" : l.checkpoint}`
         )
           .join(" ")
       }`,
@@ -58,7 +58,7 @@ Deno.test("e2e [hub]: Ctrl+C in a terminal (SIGINT to the whole process group, r
     strictEqual(status.code, 0, lines.slice(-20).join("\n"));
     deepStrictEqual(
       new Map(leases.map((l) => [l.leaseKey, l.checkpoint])),
-      lastPerShard,
+      last,
       "the relays outlived the SIGINT: shutdownRequested checkpointed each shard's last record",
     );
   } finally {

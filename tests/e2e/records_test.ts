@@ -1,5 +1,14 @@
-import { deepStrictEqual, strictEqual } from "node:assert/strict";
-import { modeOf, report, tally, uniqueName, until, variants, World } from "./_harness.ts";
+import { strictEqual } from "node:assert/strict";
+import {
+  assertEachSeenOnce,
+  lastPerShard,
+  modeOf,
+  report,
+  uniqueName,
+  until,
+  variants,
+  World,
+} from "./_harness.ts";
 
 for (const { retrieval, mode, label } of variants()) {
   Deno.test(`e2e [${label}]: 1,000 records over 4 shards are each processed once, and every lease is checkpointed at its last record`, async () => {
@@ -17,30 +26,17 @@ for (const { retrieval, mode, label } of variants()) {
       env: { CHECKPOINT_FREQ_SECONDS: "1" },
     });
     await until(() => launcher.seen.length >= 1000, 120_000, "1,000 records processed");
-    const lastPerShard = new Map<string, string>();
-    for (const put of puts) lastPerShard.set(put.shardId, put.sequenceNumber);
-    strictEqual(lastPerShard.size, 4, "the records went to all 4 shards");
+    strictEqual(lastPerShard(puts).size, 4, "the records went to all 4 shards");
     // Time-based checkpoints (every second, empty batches included) reach each shard's last record.
-    const leases = await until(
-      async () => {
-        const leases = await world.leases(application);
-        return leases.every((l) => l.checkpoint === lastPerShard.get(l.leaseKey)) && leases;
-      },
+    const leases = await world.checkpointedAtLast(
+      application,
+      puts,
       60_000,
       "every lease checkpointed at its shard's last record",
     );
     // A moment more: nothing is delivered twice.
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    const result = tally(puts, launcher.seen);
-    deepStrictEqual(
-      {
-        missing: result.missing.length,
-        duplicates: result.duplicates,
-        wrongContent: result.wrongContent,
-        unexpected: result.unexpected,
-      },
-      { missing: 0, duplicates: 0, wrongContent: 0, unexpected: 0 },
-    );
+    const result = assertEachSeenOnce(puts, launcher.seen);
     strictEqual(leases.length, 4);
     let consumer = "";
     if (retrieval === "FANOUT") {

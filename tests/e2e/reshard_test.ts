@@ -1,6 +1,16 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { listShards, splitShard } from "../../src/local/emulators.ts";
-import { modeOf, type Put, report, tally, uniqueName, until, variants, World } from "./_harness.ts";
+import {
+  lastPerShard,
+  modeOf,
+  type Put,
+  report,
+  tally,
+  uniqueName,
+  until,
+  variants,
+  World,
+} from "./_harness.ts";
 
 // FANOUT cannot pass against kinesis-mock (0.6.2, the newest): its SubscribeToShard events always
 // carry a ContinuationSequenceNumber and never ChildShards, also for a closed shard, and the daemon
@@ -66,16 +76,13 @@ for (const { retrieval, mode, label } of variants()) {
         { cause: error },
       );
     });
-    const lastPerShard = new Map<string, string>();
-    for (const put of puts) lastPerShard.set(put.shardId, put.sequenceNumber);
+    const last = lastPerShard(puts);
     const leases = await until(
       async () => {
         const leases = await world.leases(application);
         const byKey = new Map(leases.map((l) => [l.leaseKey, l]));
         const parentDone = byKey.get(parent)?.checkpoint === "SHARD_END";
-        const childrenDone = childIds.every((id) =>
-          byKey.get(id)?.checkpoint === lastPerShard.get(id)
-        );
+        const childrenDone = childIds.every((id) => byKey.get(id)?.checkpoint === last.get(id));
         return parentDone && childrenDone && leases;
       },
       90_000,

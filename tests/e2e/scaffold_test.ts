@@ -12,7 +12,15 @@
  */
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { report, ROOT, tally, uniqueName, until, World } from "./_harness.ts";
+import {
+  assertEachSeenOnce,
+  lastPerShard,
+  report,
+  ROOT,
+  uniqueName,
+  until,
+  World,
+} from "./_harness.ts";
 import { servePublished } from "../_published.ts";
 import { run } from "../_util.ts";
 import { ensureSylviteJar } from "../../src/local/jar.ts";
@@ -92,29 +100,16 @@ Deno.test("e2e: a scaffolded project passes its own tests, creates KCL's tables 
       task: { args: ["task", "launch", "--config=properties/local.properties"], cwd: project },
     });
     await until(() => launcher.seen.length >= puts.length, 120_000, "every record processed");
-    const lastPerShard = new Map<string, string>();
-    for (const put of puts) lastPerShard.set(put.shardId, put.sequenceNumber);
-    strictEqual(lastPerShard.size, 2, "the records went to both shards");
-    const leases = await until(
-      async () => {
-        const leases = await world.leases(application);
-        return leases.every((l) => l.checkpoint === lastPerShard.get(l.leaseKey)) && leases;
-      },
+    strictEqual(lastPerShard(puts).size, 2, "the records went to both shards");
+    const leases = await world.checkpointedAtLast(
+      application,
+      puts,
       60_000,
       "every lease checkpointed at its shard's last record",
     );
     strictEqual(leases.length, 2);
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    const result = tally(puts, launcher.seen);
-    deepStrictEqual(
-      {
-        missing: result.missing.length,
-        duplicates: result.duplicates,
-        wrongContent: result.wrongContent,
-        unexpected: result.unexpected,
-      },
-      { missing: 0, duplicates: 0, wrongContent: 0, unexpected: 0 },
-    );
+    const result = assertEachSeenOnce(puts, launcher.seen);
     // The daemon runs the project's processor.ts (its executableName), one child per shard.
     const children = await childCommands(`${project}/processor.ts`);
     strictEqual(children.length, 2, children.join("\n"));

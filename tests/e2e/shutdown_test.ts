@@ -1,5 +1,14 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { modeOf, report, tally, uniqueName, until, variants, World } from "./_harness.ts";
+import {
+  lastPerShard,
+  modeOf,
+  report,
+  tally,
+  uniqueName,
+  until,
+  variants,
+  World,
+} from "./_harness.ts";
 
 for (const { retrieval, mode, label } of variants()) {
   Deno.test(`e2e [${label}]: SIGTERM to the launcher checkpoints the last records through shutdownRequested and exits 0; a restart reprocesses nothing`, async () => {
@@ -22,12 +31,9 @@ for (const { retrieval, mode, label } of variants()) {
     const seconds = (Date.now() - started) / 1000;
     strictEqual(code, 0);
     ok(seconds < 20, `exited in ${seconds} s, within KCLTS_STOP_TIMEOUT_SECONDS (20)`);
-    const lastPerShard = new Map<string, string>();
-    for (const put of puts) lastPerShard.set(put.shardId, put.sequenceNumber);
-    const after = await world.leases(application);
     deepStrictEqual(
-      new Map(after.map((l) => [l.leaseKey, l.checkpoint])),
-      lastPerShard,
+      await world.checkpoints(application),
+      lastPerShard(puts),
       "each lease checkpointed at its last record during shutdownRequested",
     );
     ok(

@@ -1,5 +1,5 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { report, uniqueName, until, World } from "./_harness.ts";
+import { lastPerShard, report, uniqueName, until, World } from "./_harness.ts";
 
 /** Whether a process ignores a signal (its `SigIgn` mask in /proc). */
 async function ignores(pid: number, signalNumber: number): Promise<boolean> {
@@ -53,11 +53,9 @@ Deno.test("e2e: SIGINT to a launcher started with SIGINT ignored (a script's bac
     launcher.logs().some((r) => r.logger === "kclts.session" && r.message === "Shutdown requested"),
     "the children got shutdownRequested",
   );
-  const lastPerShard = new Map<string, string>();
-  for (const put of puts) lastPerShard.set(put.shardId, put.sequenceNumber);
   deepStrictEqual(
-    new Map((await world.leases(application)).map((l) => [l.leaseKey, l.checkpoint])),
-    lastPerShard,
+    await world.checkpoints(application),
+    lastPerShard(puts),
     "each lease checkpointed at its last record during the graceful shutdown",
   );
 });

@@ -29,12 +29,9 @@ for (const { retrieval, mode, label } of variants()) {
     ok(a.seen.length > 0 && b.seen.length > 0, `both processed records: ${split}`);
 
     // Let the time-based checkpoints land, so that the takeover starts from them.
-    const lastPerShard = new Map(first.map((p) => [p.shardId, p.sequenceNumber]));
-    await until(
-      async () => {
-        const leases = await world.leases(application);
-        return leases.every((l) => l.checkpoint === lastPerShard.get(l.leaseKey));
-      },
+    await world.checkpointedAtLast(
+      application,
+      first,
       30_000,
       "the first 400 records checkpointed",
     );
