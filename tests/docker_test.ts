@@ -37,7 +37,7 @@ import { JAR_NAME, TEMPLATE_PATH } from "../src/launcher/paths.ts";
 import { loggingFromEnv } from "../mod.ts";
 import { withRuntimeBlock } from "../tools/dockerfile.ts";
 import { compileArguments } from "../tools/compile.ts";
-import { readmeBlock, ROOT } from "./_util.ts";
+import { readmeBlock, ROOT, run } from "./_util.ts";
 import {
   accepted,
   BINARY,
@@ -198,6 +198,47 @@ Deno.test("every COPY source of every Dockerfile exists and is in the build cont
           ok(!ignored(source), `${path}:${instruction.line}: ${source} is not in .dockerignore`);
         }
       }
+    }
+  }
+});
+
+Deno.test("the producer and emulator images COPY every module their program imports", async () => {
+  const images = [
+    ["docker/producer/Dockerfile", "src/local/producer.ts"],
+    ["docker/emulators/Dockerfile", "docker/emulators/main.ts"],
+  ];
+  for (const [path, entry] of images) {
+    const file = await readDockerfile(path);
+    // Both images keep the repository's layout under their WORKDIR.
+    const copied = new Set<string>();
+    for (const s of file.stages) {
+      const vars = stageVariables(file, s);
+      for (const instruction of s.instructions) {
+        if (instruction.keyword !== "COPY") continue;
+        const copy = parseCopy(instruction, vars);
+        if (copy.from !== undefined) continue;
+        for (const source of copy.sources) {
+          copied.add(
+            copy.destination.endsWith("/")
+              ? copy.destination + source.split("/").pop()
+              : copy.destination,
+          );
+        }
+      }
+    }
+    const info = await run(Deno.execPath(), {
+      args: ["info", "--json", "--no-config", "--no-lock", entry!],
+      cwd: ROOT,
+    });
+    strictEqual(info.code, 0, info.stderr);
+    const prefix = `file://${ROOT}/`;
+    const modules = (JSON.parse(info.stdout).modules as { specifier: string }[])
+      .map((m) => m.specifier)
+      .filter((specifier) => specifier.startsWith(prefix))
+      .map((specifier) => decodeURIComponent(specifier.slice(prefix.length)));
+    ok(modules.includes(entry!), modules.join(", "));
+    for (const module of modules) {
+      ok(copied.has(module), `${path}: ${module}, imported by ${entry}, is copied into the image`);
     }
   }
 });
