@@ -7,7 +7,7 @@
 
 import type { ShardStatsReader } from "../session/stats.ts";
 import { EMPTY_BATCHES_ENV, metricsConfigFromEnv } from "./config.ts";
-import { type MetricsServer, serveMetrics } from "./server.ts";
+import { type MetricsServer, serveConfigured } from "./server.ts";
 import type { MetricsSource, MetricsView } from "./view.ts";
 
 /** Options of {@linkcode liveSource}. */
@@ -61,8 +61,6 @@ export function liveSource(
   };
 }
 
-export { EMPTY_BATCHES_ENV };
-
 /**
  * Starts the hub's listener when `KCLTS_HTTP_PORT` is set. The hub loads this
  * module only then: it brings `prom-client`.
@@ -81,19 +79,5 @@ export function serveHubMetrics(
   const config = metricsConfigFromEnv(env);
   if (!config) return null;
   const emptyBatches = env[EMPTY_BATCHES_ENV]?.trim().toLowerCase() === "true";
-  try {
-    return serveMetrics({
-      source: liveSource(sessions, { emptyBatches }),
-      port: config.port,
-      host: config.host,
-      thresholds: config.thresholds,
-      onError,
-    });
-  } catch (error) {
-    throw new Error(
-      `cannot listen on ${config.host}:${config.port} (KCLTS_HTTP_HOST, KCLTS_HTTP_PORT): ${
-        (error as Error).message
-      }`,
-    );
-  }
+  return serveConfigured(config, liveSource(sessions, { emptyBatches }), onError);
 }

@@ -9,7 +9,7 @@
  */
 
 import type { MetricsConfig } from "./config.ts";
-import { type MetricsServer, serveMetrics } from "./server.ts";
+import { type MetricsServer, serveConfigured } from "./server.ts";
 import { METRICS_DIR_ENV, readStateDir } from "./state_file.ts";
 import type { MetricsView } from "./view.ts";
 
@@ -60,20 +60,14 @@ export async function startLauncherMetrics(
   };
   let server: MetricsServer;
   try {
-    server = serveMetrics({
+    server = serveConfigured(
+      config,
       source,
-      port: config.port,
-      host: config.host,
-      thresholds: config.thresholds,
-      onError: (error) => onError(`metrics: ${(error as Error)?.message ?? error}`),
-    });
+      (error) => onError(`metrics: ${(error as Error)?.message ?? error}`),
+    );
   } catch (error) {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
-    throw new Error(
-      `cannot listen on ${config.host}:${config.port} (KCLTS_HTTP_HOST, KCLTS_HTTP_PORT): ${
-        (error as Error).message
-      }`,
-    );
+    throw error;
   }
   const close = async () => {
     await server.close();

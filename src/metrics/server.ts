@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { HealthThresholds } from "./config.ts";
+import type { HealthThresholds, MetricsConfig } from "./config.ts";
 import { DEFAULT_THRESHOLDS } from "./config.ts";
 import { evaluateHealth } from "./health.ts";
 import { METRICS_CONTENT_TYPE, renderMetrics } from "./prometheus.ts";
@@ -113,4 +113,36 @@ export function serveMetrics(options: ServeMetricsOptions): MetricsServer {
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/**
+ * {@linkcode serveMetrics} on the configured address (`KCLTS_HTTP_HOST`,
+ * `KCLTS_HTTP_PORT`), for the launcher and the hub.
+ *
+ * @param config The listener's address and the health limits.
+ * @param source Where the numbers come from.
+ * @param onError Reports problems; never stdout.
+ * @returns The listener, once it listens.
+ * @throws {Error} Naming the address and the variables, if it cannot listen there.
+ */
+export function serveConfigured(
+  config: MetricsConfig,
+  source: MetricsSource,
+  onError: (error: unknown) => void,
+): MetricsServer {
+  try {
+    return serveMetrics({
+      source,
+      port: config.port,
+      host: config.host,
+      thresholds: config.thresholds,
+      onError,
+    });
+  } catch (error) {
+    throw new Error(
+      `cannot listen on ${config.host}:${config.port} (KCLTS_HTTP_HOST, KCLTS_HTTP_PORT): ${
+        (error as Error).message
+      }`,
+    );
+  }
 }
