@@ -33,8 +33,7 @@ import { readPackageFile } from "./package.ts";
 import { exists } from "./run.ts";
 import { sampleRecord } from "./producer.ts";
 import { compareSequenceNumbers } from "../protocol/sequence.ts";
-
-const encoder = new TextEncoder();
+import { writeAllSync } from "../transport/write_all.ts";
 
 /** Options of {@linkcode runDemo}. */
 export interface DemoOptions {
@@ -53,8 +52,7 @@ export interface DemoOptions {
 }
 
 function print(text: string): void {
-  let bytes = encoder.encode(text);
-  while (bytes.length > 0) bytes = bytes.subarray(Deno.stdout.writeSync(bytes));
+  writeAllSync(Deno.stdout, text);
 }
 
 function step(text: string): void {

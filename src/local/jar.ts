@@ -18,6 +18,7 @@ import { JAR_NAME } from "../launcher/paths.ts";
 import { cacheDir, localPath, PACKAGE_ROOT, packageUrl, readPackageFile } from "./package.ts";
 import { commandExists, exists, logToStderr, mtime } from "./run.ts";
 import { LineReader } from "../transport/line_reader.ts";
+import { writeAllSync } from "../transport/write_all.ts";
 
 /** The files the jar is built from, relative to the package root. */
 export const JAR_SOURCES: readonly string[] = [
@@ -132,8 +133,7 @@ async function maven(options: EnsureJarOptions, pom: string, cwd: string): Promi
   clearInterval(timer);
   show();
   if (!status.success) {
-    let bytes = new TextEncoder().encode(tail.join("\n") + "\n");
-    while (bytes.length > 0) bytes = bytes.subarray(Deno.stderr.writeSync(bytes));
+    writeAllSync(Deno.stderr, tail.join("\n") + "\n");
     throw new Error(`Maven failed with exit code ${status.code}: ${mvn} ${args.join(" ")}`);
   }
   logToStderr("kclts", `built with Maven in ${seconds()} s`);

@@ -21,6 +21,7 @@
  */
 
 import { putRecords, waitForStreamActive } from "./emulators.ts";
+import { logToStderr } from "./run.ts";
 
 /** The JSON body of a sample record. */
 export interface SampleOrder {
@@ -107,11 +108,8 @@ export interface ProduceSummary {
   elapsedMs: number;
 }
 
-const encoder = new TextEncoder();
-
 function stderrLog(message: string): void {
-  let bytes = encoder.encode(`[producer] ${message}\n`);
-  while (bytes.length > 0) bytes = bytes.subarray(Deno.stderr.writeSync(bytes));
+  logToStderr("producer", message);
 }
 
 /** Sleeps, or less if the signal aborts; never leaves a timer behind. */
