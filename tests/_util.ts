@@ -136,6 +136,14 @@ export function processRecordsLine(
   return JSON.stringify({ action: "processRecords", records, millisBehindLatest: 0 });
 }
 
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
 /** Waits until `check` returns true (polling). */
 export async function eventually(check: () => boolean, timeoutMs = 2000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -37,7 +37,7 @@ import { JAR_NAME, TEMPLATE_PATH } from "../src/launcher/paths.ts";
 import { loggingFromEnv } from "../mod.ts";
 import { withRuntimeBlock } from "../tools/dockerfile.ts";
 import { compileArguments } from "../tools/compile.ts";
-import { readmeBlock, ROOT, run } from "./_util.ts";
+import { freePort, readmeBlock, ROOT, run } from "./_util.ts";
 import {
   accepted,
   BINARY,
@@ -796,13 +796,6 @@ Deno.test("settingsFromEnv() has the defaults docker-compose.yml relies on, and 
   strictEqual(kinesis!.env.KCLTS_EMULATOR_HOST, "0.0.0.0");
   deepStrictEqual(dynalite!.args.slice(1, 5), ["--host", "0.0.0.0", "--port", "8000"]);
 });
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
 
 Deno.test("the emulator container's entry listens on the host it is given, creates the stream and lease table, and stops on SIGTERM", async () => {
   await ensureEmulatorsInstalled();

@@ -9,7 +9,7 @@
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { listShards, scanLeases } from "../src/local/emulators.ts";
-import { ROOT } from "./_util.ts";
+import { freePort, ROOT } from "./_util.ts";
 
 const decoder = new TextDecoder();
 
@@ -22,13 +22,6 @@ function local(args: string[], env: Record<string, string> = {}): Deno.Command {
     stdout: "piped",
     stderr: "piped",
   });
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 async function exists(path: string): Promise<boolean> {

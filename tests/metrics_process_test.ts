@@ -1,5 +1,5 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { denoRun, INITIALIZE, processRecordsLine, ROOT, TEMPLATE } from "./_util.ts";
+import { denoRun, freePort, INITIALIZE, processRecordsLine, ROOT, TEMPLATE } from "./_util.ts";
 import { readStateDir, type StateFile, StateFileWriter } from "../src/metrics/state_file.ts";
 import { ShardStats } from "../src/session/stats.ts";
 import { PERMISSION_FLAGS } from "../src/runtime/permissions.ts";
@@ -25,13 +25,6 @@ function writeState(dir: string, pid: number, stats: ShardStats, lock = false): 
   const handle = Deno.openSync(`${dir}/${pid}.lock`, { create: true, write: true });
   if (lock) handle.lockSync(true);
   return { [Symbol.dispose]: () => handle.close() };
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 Deno.test("state file: written only when something changed (or every 5 s), atomically, 0600, removed at the end", () => {
