@@ -2,6 +2,8 @@ import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import {
   modeOf,
   PROCESS_MODES,
+  type ProcessMode,
+  type Put,
   report,
   ROOT,
   TEMPLATE,
@@ -10,16 +12,10 @@ import {
   World,
 } from "./_harness.ts";
 import { PERMISSION_FLAGS } from "../../src/runtime/permissions.ts";
+import { freePort, run } from "../_util.ts";
 
 const STALLING = `${ROOT}/tests/fixtures/stalling_processor.ts`;
 const HANDLER_SECONDS = 5;
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
 
 /** Every sample of one metric, by shard id. */
 function byShard(text: string, name: string): Map<string, number> {
@@ -36,38 +32,70 @@ function sample(text: string, name: string): number | undefined {
 
 /** `processor health`, as the image's HEALTHCHECK runs it. */
 async function healthCommand(port: number): Promise<{ code: number; out: string }> {
-  const output = await new Deno.Command(Deno.execPath(), {
+  const { code, stdout, stderr } = await run(Deno.execPath(), {
     args: ["run", ...PERMISSION_FLAGS, TEMPLATE, "health"],
     env: { KCLTS_HTTP_PORT: String(port), KCLTS_HTTP_HOST: "0.0.0.0" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: output.code, out: decode(output.stdout) + decode(output.stderr) };
+  });
+  return { code, out: stdout + stderr };
+}
+
+/**
+ * The stalling fixture, with /metrics on a free port, consuming a new stream of `shards` shards
+ * that holds `count` records; `stall()` puts the record that stalls its handler (`n` 1000).
+ */
+async function stallingLauncher(
+  world: World,
+  name: string,
+  mode: ProcessMode,
+  { shards, count, env }: { shards: number; count: number; env: Record<string, string> },
+) {
+  const stream = uniqueName(name);
+  const application = uniqueName("app");
+  await world.stream(stream, shards, application);
+  const puts = await world.put(stream, count, `e2e-${name}`);
+  const port = freePort();
+  const launcher = world.launch({
+    stream,
+    application,
+    workerId: "worker-1",
+    mode,
+    processor: STALLING,
+    env: {
+      KCLTS_HTTP_PORT: String(port),
+      KCLTS_HEALTH_HANDLER_SECONDS: String(HANDLER_SECONDS),
+      STALL_AT: "1000",
+      ...env,
+    },
+  });
+  /** Puts the record that stalls the handler; returns it and when it was put. */
+  const stall = async () => {
+    const [put] = await world.put(stream, 1, `e2e-${name}`, 1000);
+    return { put: put!, at: Date.now() };
+  };
+  return { puts, launcher, port, base: `http://127.0.0.1:${port}`, stall };
+}
+
+/** Waits until /metrics counts every record put into a one-shard stream. */
+async function untilCounted(base: string, puts: readonly Put[]): Promise<void> {
+  await until(
+    async () => {
+      const text = await fetch(`${base}/metrics`).then((r) => r.text(), () => "");
+      return byShard(text, "kclts_shard_records_total").get(puts[0]!.shardId) === puts.length;
+    },
+    120_000,
+    "/metrics counts every record put",
+  );
 }
 
 for (const mode of PROCESS_MODES) {
   Deno.test(`e2e [${mode}]: /metrics counts match the records put, a stalled handler turns /healthz unhealthy within its limit, the daemon gone too`, async () => {
     await using world = await World.start();
-    const stream = uniqueName("metrics");
-    const application = uniqueName("app");
-    await world.stream(stream, 2, application);
-    const puts = await world.put(stream, 300, "e2e-metrics");
-    const port = freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const launcher = world.launch({
-      stream,
-      application,
-      workerId: "worker-1",
+    const { puts, launcher, port, base, stall } = await stallingLauncher(
+      world,
+      "metrics",
       mode,
-      processor: STALLING,
-      env: {
-        KCLTS_HTTP_PORT: String(port),
-        KCLTS_HEALTH_HANDLER_SECONDS: String(HANDLER_SECONDS),
-        KCLTS_HEALTH_STALL_SECONDS: "60",
-        STALL_AT: "1000",
-      },
-    });
+      { shards: 2, count: 300, env: { KCLTS_HEALTH_STALL_SECONDS: "60" } },
+    );
     const expected = { records: new Map<string, number>(), bytes: new Map<string, number>() };
     for (const put of puts) {
       const size = new TextEncoder().encode(JSON.stringify(put.value)).length;
@@ -106,9 +134,8 @@ for (const mode of PROCESS_MODES) {
     strictEqual(command.code, 0, command.out);
 
     // 2. One record makes its shard's handler hang: unhealthy once it has run HANDLER_SECONDS.
-    const [stall] = await world.put(stream, 1, "e2e-metrics", 1000);
-    const putAt = Date.now();
-    const reason = `${stall!.shardId}: processRecords has run for`;
+    const { put: stallPut, at: putAt } = await stall();
+    const reason = `${stallPut.shardId}: processRecords has run for`;
     const unhealthy = await until(
       async () => {
         const response = await fetch(`${base}/healthz`).catch(() => null);
@@ -148,41 +175,20 @@ for (const mode of PROCESS_MODES) {
 
 Deno.test("e2e [process]: a handler that blocks its child's event loop turns /healthz unhealthy: the child stops reporting", async () => {
   await using world = await World.start();
-  const stream = uniqueName("metrics-sync");
-  const application = uniqueName("app");
-  await world.stream(stream, 1, application);
-  const puts = await world.put(stream, 50, "e2e-metrics-sync");
-  const port = freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const launcher = world.launch({
-    stream,
-    application,
-    workerId: "worker-1",
-    processor: STALLING,
-    env: {
-      KCLTS_HTTP_PORT: String(port),
-      KCLTS_HEALTH_HANDLER_SECONDS: String(HANDLER_SECONDS),
-      KCLTS_HEALTH_STALL_SECONDS: "60",
-      STALL_AT: "1000",
-      STALL_MODE: "sync",
-    },
-  });
-  await until(
-    async () => {
-      const text = await fetch(`${base}/metrics`).then((r) => r.text(), () => "");
-      return byShard(text, "kclts_shard_records_total").get(puts[0]!.shardId) === puts.length;
-    },
-    120_000,
-    "/metrics counts every record put",
+  const { puts, launcher, base, stall } = await stallingLauncher(
+    world,
+    "metrics-sync",
+    "process",
+    { shards: 1, count: 50, env: { KCLTS_HEALTH_STALL_SECONDS: "60", STALL_MODE: "sync" } },
   );
+  await untilCounted(base, puts);
   await until(
     async () =>
       (await fetch(`${base}/healthz`).then((r) => r.body?.cancel().then(() => r.status))) === 200,
     10_000,
     "healthy while records flow",
   );
-  await world.put(stream, 1, "e2e-metrics-sync", 1000);
-  const putAt = Date.now();
+  const { at: putAt } = await stall();
   const unhealthy = await until(
     async () => {
       const response = await fetch(`${base}/healthz`).catch(() => null);
@@ -210,36 +216,15 @@ Deno.test("e2e [process]: a handler that blocks its child's event loop turns /he
 
 Deno.test("e2e [hub]: a handler that blocks the hub's event loop: /healthz stops answering, processor health fails", async () => {
   await using world = await World.start();
-  const stream = uniqueName("metrics-hub-sync");
-  const application = uniqueName("app");
-  await world.stream(stream, 1, application);
-  const puts = await world.put(stream, 50, "e2e-metrics-hub-sync");
-  const port = freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const launcher = world.launch({
-    stream,
-    application,
-    workerId: "worker-1",
-    mode: "hub",
-    processor: STALLING,
-    env: {
-      KCLTS_HTTP_PORT: String(port),
-      KCLTS_HEALTH_HANDLER_SECONDS: String(HANDLER_SECONDS),
-      STALL_AT: "1000",
-      STALL_MODE: "sync",
-    },
-  });
-  await until(
-    async () => {
-      const text = await fetch(`${base}/metrics`).then((r) => r.text(), () => "");
-      return byShard(text, "kclts_shard_records_total").get(puts[0]!.shardId) === puts.length;
-    },
-    120_000,
-    "/metrics counts every record put",
+  const { puts, launcher, port, base, stall } = await stallingLauncher(
+    world,
+    "metrics-hub-sync",
+    "hub",
+    { shards: 1, count: 50, env: { STALL_MODE: "sync" } },
   );
+  await untilCounted(base, puts);
   strictEqual((await healthCommand(port)).code, 0);
-  await world.put(stream, 1, "e2e-metrics-hub-sync", 1000);
-  const putAt = Date.now();
+  const { at: putAt } = await stall();
   // One event loop for every shard: the listener cannot answer while the handler blocks it.
   const failed = await until(
     async () => {
