@@ -235,7 +235,6 @@ async function launchWith(
     return 2;
   }
   const java = javaCommand(env);
-  const javaOptions = (env.KCLTS_JAVA_OPTS ?? "").split(/\s+/).filter((o) => o !== "");
   const p = config.properties;
   err(
     `${info.name}: starting the KCL daemon for stream ${
@@ -246,11 +245,18 @@ async function launchWith(
       })\n`,
   );
   const log = (line: string) => err(`${info.name}: ${line}\n`);
-  const daemon = { java, javaOptions, jar, properties: render(config, false) };
+  const daemon = { java, javaOptions: javaOptions(env), jar, properties: render(config, false) };
+  const cannotStart = (error: unknown) => {
+    err(
+      `${info.name}: error: cannot start "${java}": ${(error as Error).message}. ` +
+        "Install a JRE 17+ or set JAVA_HOME; nothing was started\n",
+    );
+    return 2;
+  };
+  const emptyBatches =
+    p.get("callProcessRecordsEvenForEmptyRecordList")?.trim().toLowerCase() === "true";
   if (plan) {
     // Hub mode: the hub serves /metrics and /healthz itself, from its live sessions.
-    const emptyBatches =
-      p.get("callProcessRecordsEvenForEmptyRecordList")?.trim().toLowerCase() === "true";
     try {
       return await runWithHub({
         plan,
@@ -261,16 +267,12 @@ async function launchWith(
         hubEnv: { [EMPTY_BATCHES_ENV]: String(emptyBatches) },
       });
     } catch (error) {
-      err(
-        `${info.name}: error: cannot start "${java}": ${(error as Error).message}. ` +
-          "Install a JRE 17+ or set JAVA_HOME; nothing was started\n",
-      );
-      return 2;
+      return cannotStart(error);
     }
   }
   let metrics: LauncherMetrics | null;
   try {
-    metrics = await startMetrics(env, p, info.name);
+    metrics = await startMetrics(env, emptyBatches, info.name);
   } catch (error) {
     err(`${info.name}: error: ${(error as Error).message}; nothing was started\n`);
     return 2;
@@ -282,28 +284,27 @@ async function launchWith(
       log,
     );
   } catch (error) {
-    err(
-      `${info.name}: error: cannot start "${java}": ${(error as Error).message}. ` +
-        "Install a JRE 17+ or set JAVA_HOME; nothing was started\n",
-    );
-    return 2;
+    return cannotStart(error);
   } finally {
     metrics?.daemonExited();
     await metrics?.close();
   }
 }
 
+/** The daemon's extra JVM options: `KCLTS_JAVA_OPTS`, split at spaces. */
+function javaOptions(env: Record<string, string>): string[] {
+  return (env.KCLTS_JAVA_OPTS ?? "").split(/\s+/).filter((o) => o !== "");
+}
+
 /** The metrics listener (`KCLTS_HTTP_PORT`), or `null` when it is off; loaded only when on. */
 async function startMetrics(
   env: Record<string, string>,
-  properties: Map<string, string>,
+  emptyBatches: boolean,
   name: string,
 ): Promise<LauncherMetrics | null> {
   const config = metricsConfigFromEnv(env);
   if (!config) return null;
   const { startLauncherMetrics } = await import("../metrics/per_process.ts");
-  const emptyBatches =
-    properties.get("callProcessRecordsEvenForEmptyRecordList")?.trim().toLowerCase() === "true";
   const metrics = await startLauncherMetrics(
     config,
     emptyBatches,
@@ -324,7 +325,7 @@ async function doctor(config: EffectiveConfig, env: Record<string, string>): Pro
     ...checkConfig(config),
     ...await checkCredentials({
       java,
-      javaOptions: (env.KCLTS_JAVA_OPTS ?? "").split(/\s+/).filter((o) => o !== ""),
+      javaOptions: javaOptions(env),
       jar: path,
       properties: render(config, false),
       provider: config.properties.get("AwsCredentialsProvider"),
