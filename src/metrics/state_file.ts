@@ -98,7 +98,8 @@ export class StateFileWriter implements Disposable {
    */
   write(): boolean {
     if (this.#stopped) return false;
-    const { uptimeSeconds: _, ...snapshot } = this.#stats.snapshot();
+    const current = this.#stats.snapshot();
+    const { uptimeSeconds: _, ...snapshot } = current;
     const key = JSON.stringify(snapshot);
     const now = this.#now();
     if (key === this.#last && now - this.#lastWritten < REPORT_INTERVAL_SECONDS * 1000) {
@@ -108,7 +109,7 @@ export class StateFileWriter implements Disposable {
       version: 1,
       pid: this.#pid,
       reportedAt: now,
-      ...this.#stats.snapshot(),
+      ...current,
     };
     try {
       Deno.writeTextFileSync(this.#temporary, JSON.stringify(file), { mode: 0o600 });
