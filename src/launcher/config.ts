@@ -21,6 +21,7 @@ import {
 } from "./keys.ts";
 import { parseProperties } from "./properties.ts";
 import { loggingProblems } from "../runtime/logging.ts";
+import { METRICS_ENV } from "../metrics/config.ts";
 
 /** Environment variables with a fixed meaning, and the key each sets. */
 export const ENV_KEYS: Readonly<Record<string, string>> = {
@@ -44,11 +45,7 @@ export const LAUNCHER_ENV: readonly string[] = [
   "KCLTS_JAVA",
   "KCLTS_JAVA_OPTS",
   "KCLTS_STOP_TIMEOUT_SECONDS",
-  // the metrics listener: src/metrics/config.ts
-  "KCLTS_HTTP_PORT",
-  "KCLTS_HTTP_HOST",
-  "KCLTS_HEALTH_STALL_SECONDS",
-  "KCLTS_HEALTH_HANDLER_SECONDS",
+  ...METRICS_ENV,
   "KCLTS_HUB",
 ];
 
