@@ -50,7 +50,7 @@
 
 import { cacheDir, localPath, PACKAGE_ROOT, packageUrl, readPackageFile } from "./package.ts";
 import { commandExists, exists, logToStderr, runToStderr } from "./run.ts";
-import { createTableInput, LEASE_OWNER_INDEX, tableSpecs } from "../launcher/tables.ts";
+import { createTableInput, tableSpecs } from "../launcher/tables.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Constants and paths
@@ -70,9 +70,6 @@ export const EMULATOR_CREDENTIALS: Readonly<{ accessKeyId: string; secretAccessK
   accessKeyId: "AKIDKCLTSLOCAL",
   secretAccessKey: "kclts-local-secret",
 };
-
-/** Name of the global secondary index KCL 3.x requires on its lease table. */
-export const LEASE_OWNER_INDEX_NAME: string = LEASE_OWNER_INDEX;
 
 /** The emulators' files (npm manifest, lockfile, start scripts), relative to the package root. */
 export const EMULATOR_FILES: readonly string[] = [
