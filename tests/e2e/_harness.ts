@@ -249,6 +249,8 @@ export interface LaunchOptions {
    * SIGINT ignored (`sh -c 'trap "" INT; exec ...'`), which the JVM inherits.
    */
   sigintIgnored?: boolean;
+  /** Start the launcher in a process group of its own, as a terminal starts a foreground job. */
+  detached?: boolean;
   /**
    * Run `deno <args>` in `cwd` instead (e.g. a project's `deno task launch
    * --config=properties/local.properties`), with the harness's environment but
@@ -296,6 +298,7 @@ export class Launcher {
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
+      detached: options.detached ?? false,
     }).spawn();
     const onLine = (line: string) => this.#line(line);
     this.#pump = Promise.all([
