@@ -222,6 +222,47 @@ export class World implements AsyncDisposable {
   }
 }
 
+/**
+ * Puts records `{ n, run }` into one stream, `n` counting on from 0, and keeps
+ * every one put; `flow()` keeps putting until `stop()`.
+ */
+export class Feed {
+  /** Every record put, in order. */
+  readonly puts: Put[] = [];
+  readonly #world: World;
+  readonly #stream: string;
+  readonly #run: string;
+  #flowing: Promise<void> | null = null;
+  #stopped = false;
+
+  constructor(world: World, stream: string, run: string) {
+    this.#world = world;
+    this.#stream = stream;
+    this.#run = run;
+  }
+
+  /** Puts `count` records. */
+  async put(count: number): Promise<void> {
+    this.puts.push(...await this.#world.put(this.#stream, count, this.#run, this.puts.length));
+  }
+
+  /** Puts `count` records every `everyMs` until {@linkcode Feed.stop}. */
+  flow(count: number, everyMs: number): void {
+    this.#flowing = (async () => {
+      while (!this.#stopped) {
+        await this.put(count);
+        await new Promise((resolve) => setTimeout(resolve, everyMs));
+      }
+    })();
+  }
+
+  /** Stops the flow and waits for its last put. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#flowing;
+  }
+}
+
 /** How to start a launcher. */
 export interface LaunchOptions {
   stream: string;

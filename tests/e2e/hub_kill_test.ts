@@ -1,5 +1,5 @@
 import { ok, strictEqual } from "node:assert/strict";
-import { modeOf, type Put, report, tally, uniqueName, until, World } from "./_harness.ts";
+import { Feed, modeOf, report, tally, uniqueName, until, World } from "./_harness.ts";
 
 function alive(pid: number): boolean {
   try {
@@ -16,16 +16,9 @@ Deno.test("e2e [hub]: the hub killed with SIGKILL while records flow → the dae
   await world.stream(stream, 2, application);
   const env = { CHECKPOINT_FREQ_SECONDS: "1" };
   const first = world.launch({ stream, application, workerId: "worker-1", env, mode: "hub" });
-  const puts: Put[] = [];
-  let n = 0;
-  let flowing = true;
-  const flow = (async () => {
-    while (flowing) {
-      puts.push(...await world.put(stream, 20, "e2e-hubkill", n));
-      n += 20;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  })();
+  const feed = new Feed(world, stream, "e2e-hubkill");
+  const puts = feed.puts;
+  feed.flow(20, 100);
   await until(() => first.seen.length >= 200, 120_000, "200 records processed");
   // Let a time-based checkpoint land on every shard, so that the restart has one to resume from.
   await until(
@@ -47,9 +40,8 @@ Deno.test("e2e [hub]: the hub killed with SIGKILL while records flow → the dae
     first.lines.some((l) => l.includes("the hub exited (killed by SIGKILL)")),
     "the launcher says the hub died",
   );
-  flowing = false;
-  await flow;
-  puts.push(...await world.put(stream, 50, "e2e-hubkill", n));
+  await feed.stop();
+  await feed.put(50);
   // Nothing was checkpointed past what the hub processed.
   const checkpoints = new Map(
     (await world.leases(application)).map((l) => [l.leaseKey, BigInt(l.checkpoint!)]),

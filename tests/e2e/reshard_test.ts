@@ -1,9 +1,9 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { listShards, splitShard } from "../../src/local/emulators.ts";
 import {
+  Feed,
   lastPerShard,
   modeOf,
-  type Put,
   report,
   tally,
   uniqueName,
@@ -38,30 +38,19 @@ for (const { retrieval, mode, label } of variants()) {
       mode,
       env: { CHECKPOINT_FREQ_SECONDS: "1" },
     });
-    const puts: Put[] = [];
-    let n = 0;
-    const putSome = async (count: number) => {
-      puts.push(...await world.put(stream, count, "e2e-2", n));
-      n += count;
-    };
-    await putSome(100);
+    const feed = new Feed(world, stream, "e2e-2");
+    const puts = feed.puts;
+    await feed.put(100);
     await until(() => launcher.seen.length >= 100, 120_000, "the first 100 records processed");
     // Keep records flowing around the split.
-    let flowing = true;
-    const flow = (async () => {
-      while (flowing) {
-        await putSome(10);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    })();
+    feed.flow(10, 100);
     const parent = shards[0]!.shardId;
     await new Promise((resolve) => setTimeout(resolve, 500));
     const children = await splitShard(world.emulators.kinesisEndpoint, stream, parent);
     strictEqual(children.length, 2);
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    flowing = false;
-    await flow;
-    await putSome(50);
+    await feed.stop();
+    await feed.put(50);
     const childIds = children.map((c) => c.shardId);
     ok(puts.some((p) => childIds.includes(p.shardId)), "some records went to the children");
     await until(
