@@ -52,10 +52,12 @@ Deno.test("KCLTS_HUB: 1/true/yes/on or 0/false/no/off/empty; anything else is an
 Deno.test("launch --hub: the hub gets the hub's V8 flags in DENO_V8_FLAGS, the user's after them", async () => {
   const saved = Deno.env.get("DENO_V8_FLAGS");
   try {
-    for (const [user, expected] of [
-      [undefined, "--heap-growing-percent=10"],
-      ["--memory-saver-mode", "--heap-growing-percent=10,--memory-saver-mode"],
-    ] as const) {
+    for (
+      const [user, expected] of [
+        [undefined, "--heap-growing-percent=10"],
+        ["--memory-saver-mode", "--heap-growing-percent=10,--memory-saver-mode"],
+      ] as const
+    ) {
       if (user === undefined) Deno.env.delete("DENO_V8_FLAGS");
       else Deno.env.set("DENO_V8_FLAGS", user);
       const outDir = await Deno.makeTempDir();

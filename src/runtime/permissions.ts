@@ -49,8 +49,8 @@ export const PERMISSION_FLAGS: readonly string[] = [
  *   a 2 MiB young generation, the batches of every shard in flight are
  *   promoted, and the old generation grew to 50 to 80 MiB for 32 shards while
  *   15 to 35 MiB of it was live. Measured in `deno task bench --scenario hub`:
- *   the hub's PSS for 32 shards went from 118 to 142 MiB to 76 to 92 MiB, with
- *   no measurable loss of records/s (full GCs of a small heap are cheap);
+ *   the hub's PSS for 32 shards went from 108 to 146 MiB to 87 to 91 MiB, for
+ *   about 4% of one shard's records/s and 9% of 8 shards' (bench/README.md);
  *   `--optimize-for-size` saved more but cost 1/3 of the throughput.
  */
 export const HUB_V8_FLAGS: readonly string[] = ["--heap-growing-percent=10"];
