@@ -27,7 +27,6 @@ import {
 } from "./harness.ts";
 import { PERMISSION_FLAGS } from "../src/runtime/permissions.ts";
 import { findOnPath, relayWords } from "../src/hub/relay.ts";
-import { hubV8Flags } from "../src/launcher/hub.ts";
 import { isLive } from "../src/hub/socket.ts";
 
 const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
@@ -47,10 +46,7 @@ const MODE_LABELS: Record<Mode, string> = {
   "hub-saver": "the same, hub with V8 --memory-saver-mode",
   "aws-kcl": "aws-kcl (Node), a process per shard",
 };
-/**
- * The user's V8 flags in the `hub-saver` rows (through DENO_V8_FLAGS, which `deno run` reads; every
- * hub gets `hubV8Flags` of it, as `launch --hub` gives it).
- */
+/** The hub's V8 flags in the `hub-saver` rows (through DENO_V8_FLAGS, which `deno run` reads). */
 const SAVER_FLAGS = "--memory-saver-mode";
 
 // deno-lint-ignore no-console -- progress goes to stderr so stdout stays clean
@@ -86,7 +82,7 @@ class HubProcess {
       env: {
         ...options.env,
         KCLTS_LOG_LEVEL: "warning",
-        DENO_V8_FLAGS: hubV8Flags(v8Flags),
+        ...(v8Flags ? { DENO_V8_FLAGS: v8Flags } : {}),
       },
       stdin: "null",
       stdout: "null",

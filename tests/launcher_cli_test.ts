@@ -33,7 +33,7 @@ Deno.test("properties prints the effective configuration with sources, secrets m
   const executable = properties.get("executableName") ?? "";
   ok(
     executable.includes(
-      " run --allow-env --allow-read --allow-run --allow-write --allow-net --allow-sys=hostname,uid --no-prompt --v8-flags=--max-semi-space-size=2 ",
+      " run --allow-env --allow-read --allow-run --allow-write --allow-net --allow-sys=hostname,uid --no-prompt --v8-flags=--max-semi-space-size=2,--heap-growing-percent=10 ",
     ),
     executable,
   );

@@ -1,6 +1,6 @@
 import { ok, strictEqual } from "node:assert/strict";
 import { parseProperties } from "../src/launcher/properties.ts";
-import { hubFromEnv, runWithHub } from "../src/launcher/hub.ts";
+import { hubFromEnv } from "../src/launcher/hub.ts";
 import { launcher } from "./_util.ts";
 
 const GOOD = { STREAM_NAME: "orders", APPLICATION_NAME: "orders-app", AWS_REGION: "eu-west-1" };
@@ -47,37 +47,4 @@ Deno.test("KCLTS_HUB: 1/true/yes/on or 0/false/no/off/empty; anything else is an
   const { code, stderr } = await launcher(["launch"], { ...GOOD, KCLTS_HUB: "maybe" });
   strictEqual(code, 2);
   ok(stderr.includes('KCLTS_HUB must be 1 or 0 (true/false): got "maybe"'), stderr);
-});
-
-Deno.test("launch --hub: the hub gets the hub's V8 flags in DENO_V8_FLAGS, the user's after them", async () => {
-  const saved = Deno.env.get("DENO_V8_FLAGS");
-  try {
-    for (
-      const [user, expected] of [
-        [undefined, "--heap-growing-percent=10"],
-        ["--memory-saver-mode", "--heap-growing-percent=10,--memory-saver-mode"],
-      ] as const
-    ) {
-      if (user === undefined) Deno.env.delete("DENO_V8_FLAGS");
-      else Deno.env.set("DENO_V8_FLAGS", user);
-      const outDir = await Deno.makeTempDir();
-      const out = `${outDir}/env.txt`;
-      // runWithHub removes the plan's directory at the end.
-      const dir = await Deno.makeTempDir({ prefix: "kclts-hub-" });
-      const code = await runWithHub({
-        plan: { dir, socket: `${dir}/hub.sock`, executableName: "unused" },
-        self: ["deno", "run", "-A", new URL("./fixtures/env_hub.ts", import.meta.url).pathname],
-        // A daemon that stops at once: runWithHub then stops the hub.
-        daemon: { java: "true", javaOptions: [], jar: "unused.jar", properties: "" },
-        name: "test",
-        hubEnv: { KCLTS_TEST_ENV_OUT: out },
-      });
-      strictEqual(code, 1, "a daemon that stops by itself is a failure");
-      strictEqual(Deno.readTextFileSync(out), expected);
-      await Deno.remove(outDir, { recursive: true });
-    }
-  } finally {
-    if (saved === undefined) Deno.env.delete("DENO_V8_FLAGS");
-    else Deno.env.set("DENO_V8_FLAGS", saved);
-  }
 });

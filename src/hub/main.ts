@@ -40,10 +40,6 @@ The socket's directory is created with mode 0700 if missing, else it must be
 private to this user; the socket gets mode 0600. A stale socket file is
 replaced; a live one (another hub) is an error.
 
-Memory: "launch --hub" starts the hub with DENO_V8_FLAGS=--heap-growing-percent=10
-(then any DENO_V8_FLAGS of its own); set it the same way when you run the hub
-yourself (V8 reads it at start-up only).
-
 SIGTERM/SIGINT: stop once the daemon has closed every connection, or after
 --grace-seconds (default KCLTS_STOP_TIMEOUT_SECONDS, else ${DEFAULT_GRACE_SECONDS}); a second
 signal stops at once. Exit code: 0, or 1 if sessions had to be cut off or the

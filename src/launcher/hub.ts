@@ -13,7 +13,6 @@ import { findOnPath, findSocat, relayCommand } from "../hub/relay.ts";
 import { isLive } from "../hub/socket.ts";
 import { type DaemonCommand, runDaemon } from "./run_daemon.ts";
 import { writeAllSync } from "../transport/write_all.ts";
-import { HUB_V8_FLAGS } from "../runtime/permissions.ts";
 
 /** Where the hub of one launch listens, and the relay the daemon runs. */
 export interface HubPlan {
@@ -37,27 +36,6 @@ export function hubFromEnv(value: string | undefined): boolean {
   if (["", "0", "false", "no", "off"].includes(v)) return false;
   if (["1", "true", "yes", "on"].includes(v)) return true;
   throw new Error(`KCLTS_HUB must be 1 or 0 (true/false): got "${value}"`);
-}
-
-/**
- * The hub's `DENO_V8_FLAGS`: {@linkcode HUB_V8_FLAGS}, then the user's own
- * (V8 applies flags in order, so the user's win).
- *
- * @param current `DENO_V8_FLAGS` of the launcher's environment.
- * @returns The value for the hub.
- *
- * @example
- * ```ts
- * import { hubV8Flags } from "./hub.ts";
- * import { strictEqual } from "node:assert/strict";
- *
- * strictEqual(hubV8Flags(undefined), "--heap-growing-percent=10");
- * strictEqual(hubV8Flags("--memory-saver-mode"), "--heap-growing-percent=10,--memory-saver-mode");
- * ```
- */
-export function hubV8Flags(current: string | undefined): string {
-  const own = current?.trim();
-  return [...HUB_V8_FLAGS, ...(own ? [own] : [])].join(",");
 }
 
 /**
@@ -96,10 +74,7 @@ export interface HubLaunch {
   name: string;
   /** Writes one line of the launcher's own messages (to stderr). */
   log?: (line: string) => void;
-  /**
-   * Environment added to the hub's (the launcher's is inherited, and
-   * `DENO_V8_FLAGS` gets {@linkcode hubV8Flags}).
-   */
+  /** Environment added to the hub's (the launcher's is inherited). */
   hubEnv?: Record<string, string>;
   /** How long to wait for the hub's socket. @default {30000} */
   startTimeoutMs?: number;
@@ -123,7 +98,7 @@ export async function runWithHub(launch: HubLaunch): Promise<number> {
   try {
     const hub = new Deno.Command(command!, {
       args: [...args, "hub", "--socket", plan.socket],
-      env: { DENO_V8_FLAGS: hubV8Flags(Deno.env.get("DENO_V8_FLAGS")), ...launch.hubEnv },
+      env: launch.hubEnv ?? {},
       stdin: "null",
       stdout: "inherit",
       stderr: "inherit",

@@ -21,6 +21,15 @@
  *   up to 16 MiB. Batches are short-lived garbage, and there is one process
  *   per shard: this saves about 10 MiB per process at no measurable cost in
  *   throughput (`deno task bench`).
+ * - `--heap-growing-percent=10` (same flag): after a full GC, V8 lets the old
+ *   generation grow to 1.1x its live size before the next one, instead of up
+ *   to 4x. With a 2 MiB young generation the batches in hand are promoted, and
+ *   the default growth kept 2 to 4x the live data: a hub serving 32 shards
+ *   went from 124 to 90 MiB PSS, a child's peak RSS on (ii) from 173 to 109
+ *   MiB and on (i) from 74 to 69 MiB, for about 2 to 4% of one shard's
+ *   records/s (bench/README.md). It must be baked in: a compiled binary does
+ *   not read `DENO_V8_FLAGS` (denort passes no environment flags to V8), and
+ *   `node:v8`'s `setFlagsFromString` comes too late for the heap's sizing.
  *
  * @module
  */
@@ -34,26 +43,8 @@ export const PERMISSION_FLAGS: readonly string[] = [
   "--allow-net",
   "--allow-sys=hostname,uid",
   "--no-prompt",
-  "--v8-flags=--max-semi-space-size=2",
+  "--v8-flags=--max-semi-space-size=2,--heap-growing-percent=10",
 ];
-
-/**
- * V8 flags of the hub (`<program> hub`, one process for every shard), added to
- * {@linkcode PERMISSION_FLAGS}' own by the launcher through `DENO_V8_FLAGS`,
- * which `deno run` and a compiled binary both read (before their own
- * `--v8-flags`, which is why the hub's cannot be baked in: the binary is the
- * same for both modes).
- *
- * - `--heap-growing-percent=10`: after a full GC, V8 lets the old generation
- *   grow to 1.1x its live size before the next one, instead of up to 4x. With
- *   a 2 MiB young generation, the batches of every shard in flight are
- *   promoted, and the old generation grew to 50 to 80 MiB for 32 shards while
- *   15 to 35 MiB of it was live. Measured in `deno task bench --scenario hub`:
- *   the hub's PSS for 32 shards went from 108 to 146 MiB to 87 to 91 MiB, for
- *   about 4% of one shard's records/s and 9% of 8 shards' (bench/README.md);
- *   `--optimize-for-size` saved more but cost 1/3 of the throughput.
- */
-export const HUB_V8_FLAGS: readonly string[] = ["--heap-growing-percent=10"];
 
 /**
  * The `deno compile` arguments for a processor: these flags, `--frozen` (the
