@@ -21,7 +21,6 @@ import {
   startEmulators,
   streamArn,
   type StreamConsumer,
-  waitFor,
 } from "../../src/local/emulators.ts";
 import { ensureSylviteJar } from "../../src/local/jar.ts";
 import { PERMISSION_FLAGS } from "../../src/runtime/permissions.ts";
@@ -103,6 +102,9 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
 }
 
+/** The worlds not yet disposed: a wait reports on (and watches) their launchers. */
+const worlds = new Set<World>();
+
 /** Emulators plus helpers for one test. */
 export class World implements AsyncDisposable {
   readonly emulators: Emulators;
@@ -120,7 +122,9 @@ export class World implements AsyncDisposable {
     const jar = await ensureSylviteJar();
     const logDir = Deno.env.get("KCLTS_E2E_LOG_DIR");
     const emulators = await startEmulators(logDir ? { logDir } : {});
-    return new World(emulators, jar);
+    const world = new World(emulators, jar);
+    worlds.add(world);
+    return world;
   }
 
   /** Creates a stream and the application's lease table (with one lease per shard). */
@@ -217,6 +221,7 @@ export class World implements AsyncDisposable {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
+    worlds.delete(this);
     for (const launcher of this.launchers) await launcher.kill();
     await this.emulators.stop();
   }
@@ -302,13 +307,23 @@ export interface LaunchOptions {
 
 /** A running `processor launch`. */
 export class Launcher {
+  /** The worker id, for reports. */
+  readonly name: string;
   readonly process: Deno.ChildProcess;
   readonly seen: Seen[] = [];
+  /** Every line of the launcher's stderr and stdout (the daemon's and the children's logs). */
   readonly lines: string[] = [];
   readonly exited: Promise<number>;
   readonly #pump: Promise<void>;
+  /** The lines that are not a processed record's log line, for {@linkcode Launcher.describe}. */
+  readonly #other: string[] = [];
+  /** How the launcher ended, once it did and its output is read. */
+  #status: Deno.CommandStatus | null = null;
+  /** Whether the test stopped it ({@linkcode Launcher.signal}, {@linkcode Launcher.kill}). */
+  #stopped = false;
 
   constructor(world: World, options: LaunchOptions) {
+    this.name = options.workerId;
     const processor = options.processor ?? TEMPLATE;
     const exact = options.exact;
     const launch = exact
@@ -348,16 +363,52 @@ export class Launcher {
     ]).then(() => {});
     this.exited = this.process.status.then(async (status) => {
       await this.#pump;
+      this.#status = status;
       return status.code;
     });
+  }
+
+  /** Whether the launcher has ended (and its output is read). */
+  get done(): boolean {
+    return this.#status !== null;
+  }
+
+  /** Whether it ended without the test stopping it through {@linkcode Launcher.signal} or {@linkcode Launcher.kill}. */
+  get diedUnasked(): boolean {
+    return this.#status !== null && !this.#stopped;
+  }
+
+  /**
+   * Its state and the tail of its output without the processed records' lines: the daemon's
+   * log, the launcher's and the children's messages.
+   *
+   * @param tail How many lines.
+   */
+  describe(tail = 40): string {
+    const status = this.#status;
+    const state = status === null
+      ? "running"
+      : `exited with code ${status.code}${status.signal ? ` (${status.signal})` : ""}${
+        this.#stopped ? " after the test stopped it" : ""
+      }`;
+    const shown = this.#other.slice(-tail);
+    return [
+      `--- ${this.name} (launcher pid ${this.process.pid}): ${state}; ${this.lines.length} lines, ${this.seen.length} records seen; the last ${shown.length} other lines:`,
+      ...shown,
+    ].join("\n");
   }
 
   #line(line: string): void {
     this.lines.push(line);
     if (Deno.env.get("KCLTS_E2E_VERBOSE")) {
-      Deno.stderr.writeSync(new TextEncoder().encode(line + "\n"));
+      Deno.stderr.writeSync(new TextEncoder().encode(`[${this.name}] ${line}\n`));
     }
-    if (!line.startsWith('{"@timestamp"')) return;
+    if (!this.#record(line)) this.#other.push(line);
+  }
+
+  /** Takes a processed record's log line into {@linkcode Launcher.seen}; false for any other line. */
+  #record(line: string): boolean {
+    if (!line.startsWith('{"@timestamp"')) return false;
     try {
       const record = JSON.parse(line);
       const p = record.properties ?? {};
@@ -369,10 +420,12 @@ export class Launcher {
           value: p.value,
           pid: p.pid ?? 0,
         });
+        return true;
       }
     } catch {
       // not one of ours
     }
+    return false;
   }
 
   /** Log records of the children (JSON lines), parsed. */
@@ -393,16 +446,16 @@ export class Launcher {
 
   /** The Java daemon's process id (the launcher's child). */
   async javaPid(): Promise<number> {
-    return await waitFor(() => this.#findJava(), 30_000, {
-      message: "the launcher did not start java",
-    });
+    return await until(() => this.#findJava(), 30_000, `${this.name} started java`);
   }
 
   /** The hub's process id (the launcher's child in hub mode). */
   async hubPid(): Promise<number> {
-    return await waitFor(() => this.#findChild("\0hub\0--socket\0"), 30_000, {
-      message: "the launcher did not start the hub",
-    });
+    return await until(
+      () => this.#findChild("\0hub\0--socket\0"),
+      30_000,
+      `${this.name} started the hub`,
+    );
   }
 
   #findJava(): Promise<number | undefined> {
@@ -426,8 +479,9 @@ export class Launcher {
     return undefined;
   }
 
-  /** Sends a signal to the launcher. */
+  /** Sends a signal to the launcher (its exit is then no failure of a wait). */
   signal(signal: Deno.Signal): void {
+    this.#stopped = true;
     try {
       this.process.kill(signal);
     } catch {
@@ -437,6 +491,7 @@ export class Launcher {
 
   /** Kills the launcher's whole tree (java and its children, the hub) and waits. */
   async kill(): Promise<void> {
+    this.#stopped = true;
     const children = [await this.#findJava(), await this.#findChild("\0hub\0--socket\0")];
     for (const pid of children) {
       if (!pid) continue;
@@ -459,16 +514,88 @@ export function modeOf(launcher: Launcher): ProcessMode {
   return launcher.logs().some((r) => r.logger === "kclts.hub") ? "hub" : "process";
 }
 
-/** Waits until `check` holds, polling; fails with `message` after `timeoutMs`. */
+/**
+ * Waits until `check` holds, polling every 250 ms; fails with `message` after `timeoutMs`, or at
+ * once when a launcher that ran at the start of the wait exits without the test stopping it (and
+ * `check` still fails). The error reports every launcher of the running worlds: its exit status
+ * and the tail of its output (see {@linkcode failureReport}).
+ */
 export async function until<T>(
   check: () => T | undefined | false | Promise<T | undefined | false>,
   timeoutMs: number,
   message: string,
 ): Promise<T> {
-  return await waitFor(async () => (await check()) || undefined, timeoutMs, {
-    intervalMs: 250,
-    message,
-  }) as T;
+  const started = Date.now();
+  const deadline = started + timeoutMs;
+  const watched = [...worlds].flatMap((w) => w.launchers).filter((l) => !l.done);
+  const anyExit = Promise.race(watched.map((l) => l.exited.catch(() => 0)));
+  let lastError: unknown;
+  const attempt = async (): Promise<T | undefined> => {
+    try {
+      return (await check()) || undefined;
+    } catch (error) {
+      lastError = error;
+      return undefined;
+    }
+  };
+  while (true) {
+    const result = await attempt();
+    if (result !== undefined) return result;
+    const gone = watched.find((l) => l.diedUnasked);
+    if (gone) {
+      // Its last lines are read now: one more look before failing.
+      const last = await attempt();
+      if (last !== undefined) return last;
+      throw new Error(
+        `${gone.name} exited while waiting (${
+          Date.now() - started
+        } ms of ${timeoutMs}): ${message}\n${failureReport()}`,
+        lastError === undefined ? undefined : { cause: lastError },
+      );
+    }
+    if (Date.now() >= deadline) {
+      throw new Error(
+        `Timed out after ${timeoutMs} ms: ${message}\n${failureReport()}`,
+        lastError === undefined ? undefined : { cause: lastError },
+      );
+    }
+    await pause(250, anyExit);
+  }
+}
+
+/** Sleeps `ms`, or less if `wake` settles first; leaves no timer behind. */
+async function pause(ms: number, wake: Promise<unknown>): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([new Promise((resolve) => timer = setTimeout(resolve, ms)), wake]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * What a failed wait reports: each launcher of the running worlds, its exit status and the tail
+ * of its output (daemon, launcher and processor logs, without the processed records' lines).
+ * With `KCLTS_E2E_LOG_DIR` set, each launcher's whole output is written there too
+ * (`<worker>-<pid>.log`).
+ */
+export function failureReport(): string {
+  const launchers = [...worlds].flatMap((w) => w.launchers);
+  if (launchers.length === 0) return "(no launcher running)";
+  const dir = Deno.env.get("KCLTS_E2E_LOG_DIR");
+  let saved = "\n(set KCLTS_E2E_LOG_DIR to keep each launcher's whole output)";
+  if (dir) {
+    try {
+      Deno.mkdirSync(dir, { recursive: true });
+      for (const l of launchers) {
+        Deno.writeTextFileSync(`${dir}/${l.name}-${l.process.pid}.log`, l.lines.join("\n") + "\n");
+      }
+      saved = `\n(each launcher's whole output: ${dir}/<worker>-<pid>.log)`;
+    } catch (error) {
+      saved = `\n(the launchers' output could not be saved in ${dir}: ${error})`;
+    }
+  }
+  return launchers.map((l) => l.describe()).join("\n") + saved;
 }
 
 /** The last sequence number put into each shard, by shard id. */

@@ -1,5 +1,5 @@
 import { ok, strictEqual } from "node:assert/strict";
-import { report, uniqueName, World } from "./_harness.ts";
+import { report, uniqueName, until, World } from "./_harness.ts";
 
 Deno.test("e2e: a bad configuration is a clear error, a non-zero exit, and nothing started", async (t) => {
   await using world = await World.start();
@@ -40,6 +40,37 @@ Deno.test("e2e: a bad configuration is a clear error, a non-zero exit, and nothi
       report(`e2e 7 (${name}): exit ${code} in ${Date.now() - started} ms`);
     });
   }
+  await t.step(
+    "a wait fails at once when a launcher exits, and shows its exit and output",
+    async () => {
+      const launcher = world.launch({
+        stream,
+        application,
+        workerId: "w-exits",
+        env: { STREAM_NAME: "" },
+      });
+      const early = await until(() => false, 120_000, "something that never happens").then(
+        () => new Error("the wait succeeded"),
+        (error: Error) => error,
+      );
+      ok(early.message.startsWith("w-exits exited while waiting ("), early.message);
+      ok(early.message.includes(": something that never happens\n"), early.message);
+      ok(
+        /--- w-exits \(launcher pid [0-9]+\): exited with code 2;/.test(early.message),
+        early.message,
+      );
+      ok(/The stream is required: set STREAM_NAME/.test(early.message), early.message);
+      strictEqual(await launcher.exited, 2);
+      // A launcher that had exited before the wait started: the wait times out, and says so.
+      const late = await until(() => false, 300, "a short wait").then(
+        () => new Error("the wait succeeded"),
+        (error: Error) => error,
+      );
+      ok(late.message.startsWith("Timed out after 300 ms: a short wait\n"), late.message);
+      ok(late.message.includes("--- w-exits (launcher pid"), late.message);
+      ok(late.message.includes("exited with code 2"), late.message);
+    },
+  );
   const leases = await world.leases(application);
   ok(leases.every((l) => l.leaseOwner === undefined), "no worker ever took a lease");
 });
