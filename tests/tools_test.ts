@@ -1,8 +1,10 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { countMavenDownload, type MavenProgress } from "../src/local/jar.ts";
 import { cacheDir, ROOT, run } from "./_util.ts";
+import { compileArguments } from "../src/runtime/permissions.ts";
 
-Deno.test("deno task compile without network explains the denort download and leaves no empty directory", async () => {
+/** Runs `deno task compile` where denort cannot be downloaded; the directory's entries after. */
+async function compileOffline(args: string[], env: Record<string, string> = {}) {
   const dir = await Deno.makeTempDir();
   try {
     // A DENO_DIR with everything of ours but the cached downloads (dl/, where denort is kept) and
@@ -18,7 +20,7 @@ Deno.test("deno task compile without network explains the denort download and le
     await Deno.writeTextFile(entry, "export {};\n");
     const output = `${dir}/dist/bin/processor`;
     const { code, stderr } = await run(Deno.execPath(), {
-      args: ["task", "compile", entry],
+      args: ["task", "compile", ...args, entry],
       cwd: ROOT,
       env: {
         PATH: Deno.env.get("PATH") ?? "",
@@ -29,23 +31,46 @@ Deno.test("deno task compile without network explains the denort download and le
         NO_COLOR: "1",
         DENO_NO_UPDATE_CHECK: "1",
         OUTPUT: output,
+        ...env,
       },
       clearEnv: true,
     });
-    ok(code !== 0, stderr);
-    ok(stderr.includes("deno compile could not download denort"), stderr);
-    ok(
-      /https:\/\/dl\.deno\.land\/release\/v[\d.]+\/denort-[\w-]+\.zip/.test(stderr),
-      "names what it downloads",
-    );
-    ok(stderr.includes("DENORT_BIN"), stderr);
-    ok(stderr.includes("deno task processor launch"), stderr);
     const left = [];
-    for await (const entry of Deno.readDir(dir)) left.push(entry.name);
-    deepStrictEqual(left.sort(), ["deno-dir", "entry.ts"], "dist/ and dist/bin/ were removed");
+    for await (const item of Deno.readDir(dir)) left.push(item.name);
+    // The command compile.ts runs, as it prints it first: "deno compile <flags> ... <entry>".
+    const command = stderr.split("\n").find((line) => line.startsWith("deno compile "));
+    return { code, stderr, left: left.sort(), command: command?.split(" ") ?? [], entry, output };
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+Deno.test("deno task compile without network explains the denort download and leaves no empty directory", async () => {
+  const { code, stderr, left, command, entry, output } = await compileOffline([]);
+  ok(code !== 0, stderr);
+  ok(stderr.includes("deno compile could not download denort"), stderr);
+  ok(
+    /https:\/\/dl\.deno\.land\/release\/v[\d.]+\/denort-[\w-]+\.zip/.test(stderr),
+    "names what it downloads",
+  );
+  ok(stderr.includes("DENORT_BIN"), stderr);
+  ok(stderr.includes("deno task processor launch"), stderr);
+  deepStrictEqual(left, ["deno-dir", "entry.ts"], "dist/ and dist/bin/ were removed");
+  deepStrictEqual(command, ["deno", ...compileArguments(entry, output)]);
+  ok(command.includes("--v8-flags=--max-semi-space-size=2,--heap-growing-percent=10"));
+});
+
+Deno.test("deno task compile --hub (or KCLTS_HUB=1) bakes the hub's V8 flags in; a bad KCLTS_HUB is an error", async () => {
+  for (const [args, env] of [[["--hub"], {}], [[], { KCLTS_HUB: "1" }]] as const) {
+    const { code, stderr, command, entry, output } = await compileOffline([...args], env);
+    ok(code !== 0, "no denort here");
+    deepStrictEqual(command, ["deno", ...compileArguments(entry, output, "hub")], stderr);
+    ok(command.includes("--v8-flags=--max-semi-space-size=16,--heap-growing-percent=10"));
+  }
+  const bad = await compileOffline([], { KCLTS_HUB: "yes" });
+  strictEqual(bad.code, 2);
+  ok(bad.stderr.includes('KCLTS_HUB must be 1/true or 0/false, not "yes"'), bad.stderr);
+  deepStrictEqual(bad.command, [], "nothing compiled");
 });
 
 Deno.test("Maven's download lines count as progress for the jar build", () => {

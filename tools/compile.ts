@@ -4,7 +4,9 @@
  * Dockerfile, the launcher's development command and the tests cannot drift.
  *
  * The entry is the first argument, else `$PROCESSOR`, else `processor.ts`;
- * the output is `$OUTPUT`, else `dist/processor`.
+ * the output is `$OUTPUT`, else `dist/processor`. `--hub` (or `KCLTS_HUB=1`)
+ * builds a binary for hub mode: the hub's V8 flags (a 16 MiB young
+ * generation) instead of a per-shard child's.
  *
  * `deno compile` builds the binary on `denort`, the Deno runtime without the
  * CLI's tools, which it downloads once per Deno version and target from
@@ -15,7 +17,8 @@
  * @module
  */
 
-import { compileArguments } from "../src/runtime/permissions.ts";
+import { parseArgs } from "node:util";
+import { type BuildMode, compileArguments } from "../src/runtime/permissions.ts";
 
 export { compileArguments };
 
@@ -81,10 +84,15 @@ function parent(path: string): string {
  *
  * @param entry The processor's main module.
  * @param output The binary to write.
+ * @param mode What the binary is for: a process per shard, or hub mode.
  * @returns `deno compile`'s exit code.
  */
-export async function compile(entry: string, output: string): Promise<number> {
-  const args = compileArguments(entry, output);
+export async function compile(
+  entry: string,
+  output: string,
+  mode: BuildMode = "process",
+): Promise<number> {
+  const args = compileArguments(entry, output, mode);
   const encoder = new TextEncoder();
   Deno.stderr.writeSync(encoder.encode(`deno ${args.join(" ")}\n`));
   const created = missingParents(output);
@@ -111,8 +119,53 @@ export async function compile(entry: string, output: string): Promise<number> {
   return code;
 }
 
+/**
+ * The build mode from `--hub` or `KCLTS_HUB` (`1`/`true`: hub; empty, `0`, `false`: per process).
+ *
+ * @param hubFlag Whether `--hub` was given.
+ * @param env The value of `KCLTS_HUB`, if set.
+ * @returns The mode.
+ * @throws {Error} If `KCLTS_HUB` has another value.
+ *
+ * @example
+ * ```ts
+ * import { buildMode } from "./compile.ts";
+ * import { strictEqual } from "node:assert/strict";
+ *
+ * strictEqual(buildMode(false, "1"), "hub");
+ * strictEqual(buildMode(false, undefined), "process");
+ * ```
+ */
+export function buildMode(hubFlag: boolean, env: string | undefined): BuildMode {
+  if (hubFlag) return "hub";
+  const value = (env ?? "").trim().toLowerCase();
+  if (value === "" || value === "0" || value === "false") return "process";
+  if (value === "1" || value === "true") return "hub";
+  throw new Error(`KCLTS_HUB must be 1/true or 0/false, not "${env}"`);
+}
+
 if (import.meta.main) {
-  const entry = Deno.args[0] ?? Deno.env.get("PROCESSOR") ?? "processor.ts";
-  const output = Deno.env.get("OUTPUT") ?? "dist/processor";
-  Deno.exit(await compile(entry, output));
+  let code: number;
+  try {
+    const { values, positionals } = parseArgs({
+      args: Deno.args,
+      options: { hub: { type: "boolean", default: false } },
+      allowPositionals: true,
+    });
+    if (positionals.length > 1) throw new Error(`one entry file, not ${positionals.join(" ")}`);
+    const entry = positionals[0] ?? Deno.env.get("PROCESSOR") ?? "processor.ts";
+    const output = Deno.env.get("OUTPUT") ?? "dist/processor";
+    const mode = buildMode(values.hub ?? false, Deno.env.get("KCLTS_HUB"));
+    code = await compile(entry, output, mode);
+  } catch (error) {
+    Deno.stderr.writeSync(
+      new TextEncoder().encode(
+        `deno task compile: ${
+          (error as Error).message
+        }\nUsage: deno task compile [--hub] [ENTRY]\n`,
+      ),
+    );
+    code = 2;
+  }
+  Deno.exit(code);
 }

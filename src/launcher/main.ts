@@ -260,7 +260,7 @@ async function launchWith(
     try {
       return await runWithHub({
         plan,
-        self: selfCommand().split(" "),
+        self: selfCommand("hub").split(" "),
         daemon,
         name: info.name,
         log,

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { PERMISSION_FLAGS } from "../runtime/permissions.ts";
+import { type BuildMode, runtimeFlags } from "../runtime/permissions.ts";
 import { cacheDir, localPath, localToolsCommand, PACKAGE_ROOT } from "../local/package.ts";
 
 /** The file name of the daemon jar. */
@@ -34,10 +34,12 @@ export function programDir(): string {
  * The command that runs this program in child mode, for `executableName`:
  * the binary itself, or `deno run` with the compiled binary's flags.
  *
+ * @param mode Whose flags `deno run` gets: a child's, or the hub's (a binary
+ * has the flags it was compiled with).
  * @returns The command, words separated by single spaces.
  * @throws {Error} If a path contains a space: the daemon splits the command on spaces.
  */
-export function selfCommand(): string {
+export function selfCommand(mode: BuildMode = "process"): string {
   let words: string[];
   if (isCompiled()) {
     words = [Deno.execPath()];
@@ -48,7 +50,7 @@ export function selfCommand(): string {
         `The daemon cannot run ${main.href}: run a local file or a compiled binary, or set KCL_EXECUTABLE_NAME`,
       );
     }
-    words = [Deno.execPath(), "run", ...PERMISSION_FLAGS, decodeURIComponent(main.pathname)];
+    words = [Deno.execPath(), "run", ...runtimeFlags(mode), decodeURIComponent(main.pathname)];
   }
   const spaced = words.find((word) => /\s/.test(word));
   if (spaced) {

@@ -30,21 +30,60 @@
  *   records/s (bench/README.md). It must be baked in: a compiled binary does
  *   not read `DENO_V8_FLAGS` (denort passes no environment flags to V8), and
  *   `node:v8`'s `setFlagsFromString` comes too late for the heap's sizing.
+ * - Hub mode's binary (`deno task compile --hub`) differs only in its young
+ *   generation, 16 MiB ({@linkcode runtimeFlags}); a binary's flags are fixed
+ *   when it is compiled, so a hub run from a per-process build works, with
+ *   the smaller young generation.
  *
  * @module
  */
 
-/** The flags, in the order deno.json's `compile` task gives them. */
-export const PERMISSION_FLAGS: readonly string[] = [
-  "--allow-env",
-  "--allow-read",
-  "--allow-run",
-  "--allow-write",
-  "--allow-net",
-  "--allow-sys=hostname,uid",
-  "--no-prompt",
-  "--v8-flags=--max-semi-space-size=2,--heap-growing-percent=10",
-];
+/** The per-process child's V8 flags (see above). */
+const CHILD_V8_FLAGS = "--max-semi-space-size=2,--heap-growing-percent=10";
+
+/**
+ * The hub's V8 flags: a 16 MiB young generation. One hub serves every shard,
+ * so the batches in hand of all of them live at once; in a 2 MiB young
+ * generation they are copied and promoted, and the hub spent as much CPU
+ * again on GC: 8 shards at 0.7x the records/s of a process per shard. With 16
+ * MiB the hub does the same work in half the CPU (bench/README.md, "Hub
+ * mode") and serves 32 shards in about the same memory, but a process per
+ * shard would grow by about 10 MiB each: so the flags depend on the mode.
+ */
+const HUB_V8_FLAGS = "--max-semi-space-size=16,--heap-growing-percent=10";
+
+/** What a binary is built for: a process per shard (the default) or hub mode. */
+export type BuildMode = "process" | "hub";
+
+/**
+ * The flags for a mode, in the order deno.json's `compile` task gives them.
+ *
+ * @param mode `"process"`: the child's V8 flags; `"hub"`: the hub's.
+ * @returns The flags.
+ *
+ * @example
+ * ```ts
+ * import { runtimeFlags } from "./permissions.ts";
+ * import { ok } from "node:assert/strict";
+ *
+ * ok(runtimeFlags("hub").includes("--v8-flags=--max-semi-space-size=16,--heap-growing-percent=10"));
+ * ```
+ */
+export function runtimeFlags(mode: BuildMode): string[] {
+  return [
+    "--allow-env",
+    "--allow-read",
+    "--allow-run",
+    "--allow-write",
+    "--allow-net",
+    "--allow-sys=hostname,uid",
+    "--no-prompt",
+    `--v8-flags=${mode === "hub" ? HUB_V8_FLAGS : CHILD_V8_FLAGS}`,
+  ];
+}
+
+/** The flags of a process per shard, in the order deno.json's `compile` task gives them. */
+export const PERMISSION_FLAGS: readonly string[] = runtimeFlags("process");
 
 /**
  * The `deno compile` arguments for a processor: these flags, `--frozen` (the
@@ -53,8 +92,13 @@ export const PERMISSION_FLAGS: readonly string[] = [
  *
  * @param entry The processor's main module.
  * @param output The binary to write.
+ * @param mode `"hub"` bakes the hub's V8 flags in: for a binary that runs `launch --hub`.
  * @returns The arguments after `deno`.
  */
-export function compileArguments(entry: string, output: string): string[] {
-  return ["compile", ...PERMISSION_FLAGS, "--frozen", "--output", output, entry];
+export function compileArguments(
+  entry: string,
+  output: string,
+  mode: BuildMode = "process",
+): string[] {
+  return ["compile", ...runtimeFlags(mode), "--frozen", "--output", output, entry];
 }

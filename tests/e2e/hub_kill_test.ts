@@ -1,5 +1,6 @@
 import { ok, strictEqual } from "node:assert/strict";
 import { Feed, modeOf, report, tally, uniqueName, until, World } from "./_harness.ts";
+import { runtimeFlags } from "../../src/runtime/permissions.ts";
 
 function alive(pid: number): boolean {
   try {
@@ -29,6 +30,9 @@ Deno.test("e2e [hub]: the hub killed with SIGKILL while records flow → the dae
   await new Promise((resolve) => setTimeout(resolve, 2000)); // records keep flowing, checkpoints advance
   strictEqual(modeOf(first), "hub");
   const hub = await first.hubPid();
+  // The launcher runs the hub with the hub's V8 flags (a 16 MiB young generation), not a child's.
+  const hubWords = Deno.readTextFileSync(`/proc/${hub}/cmdline`).split("\0");
+  ok(hubWords.includes(runtimeFlags("hub").at(-1)!), hubWords.join(" "));
   const java = await first.javaPid();
   const killed = Date.now();
   Deno.kill(hub, "SIGKILL");
