@@ -102,6 +102,7 @@ Deno.test("deno.json: kclts from JSR at this version, the launcher's flags, kclt
   strictEqual(json.links, undefined);
   deepStrictEqual(Object.keys(json.tasks).sort(), [
     "compile",
+    "compile:hub",
     "demo",
     "launch",
     "processor",
@@ -115,6 +116,10 @@ Deno.test("deno.json: kclts from JSR at this version, the launcher's flags, kclt
   strictEqual(
     json.tasks.compile,
     `deno ${compileArguments("processor.ts", "dist/processor").join(" ")}`,
+  );
+  strictEqual(
+    json.tasks["compile:hub"],
+    `deno ${compileArguments("processor.ts", "dist/processor", "hub").join(" ")}`,
   );
   // The demo runs kclts's published ./local export.
   const [, , , specifier, command] = json.tasks.demo.split(" ");
@@ -137,8 +142,12 @@ Deno.test("Dockerfile: deno task compile in the Deno image, then the binary wher
   strictEqual(RUNTIME_IMAGE, `ghcr.io/kclts/kclts-runtime:${VERSION}`);
   const runs = build.instructions.filter((i) => i.keyword === "RUN").map((i) => i.args);
   ok(runs[0]!.startsWith("deno install --frozen"), runs[0]);
-  // The step the tests run (deno task compile), not a copy of its flags.
-  strictEqual(runs.at(-1), "deno task compile");
+  // The step the tests run (deno task compile, or compile:hub for hub mode), not a copy of its flags.
+  strictEqual(
+    runs.at(-1),
+    'if [ "${KCLTS_HUB}" = 1 ]; then deno task compile:hub; else deno task compile; fi',
+  );
+  ok(build.instructions.some((i) => i.keyword === "ARG" && i.args === "KCLTS_HUB=0"));
   const output = JSON.parse(project.get("deno.json")!).tasks.compile.match(/--output (\S+)/)[1];
   const copies = runtime.instructions.filter((i) => i.keyword === "COPY").map((i) => parseCopy(i));
   deepStrictEqual(copies.map((c) => [c.from, c.sources, c.destination]), [
@@ -183,7 +192,12 @@ Deno.test("docker-compose.yml is kclts's, with the project's image and kclts's p
     deepStrictEqual(service.environment, ours.services[name]!.environment, name);
     deepStrictEqual(service.command, ours.services[name]!.command, name);
     strictEqual(service.image, "my-consumer:local");
-    deepStrictEqual(service.build, { context: ".", dockerfile: "Dockerfile", args: {} });
+    deepStrictEqual(service.build, {
+      context: ".",
+      dockerfile: "Dockerfile",
+      args: { KCLTS_HUB: "0" }, // ${KCLTS_HUB:-0}, interpolated
+    });
+    deepStrictEqual(service.build.args, { KCLTS_HUB: ours.services[name]!.build!.args.KCLTS_HUB });
   }
   deepStrictEqual(theirs.services.localstack, ours.services.localstack);
   for (const volume of theirs.services.localstack!.volumes) {

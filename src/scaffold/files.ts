@@ -88,6 +88,7 @@ export function denoJson(options: Pick<ProjectOptions, "from">): Record<string, 
       provision: `deno run ${flags} processor.ts provision`,
       test: "deno test -A",
       compile: `deno ${compileArguments("processor.ts", "dist/processor").join(" ")}`,
+      "compile:hub": `deno ${compileArguments("processor.ts", "dist/processor", "hub").join(" ")}`,
       demo: "deno run -A @kclts/kclts/local demo",
     },
   };
@@ -125,7 +126,9 @@ RUN deno install --frozen \\
   && rm /tmp/warm /tmp/warm.ts
 COPY . .
 # The task the project's tests use: kclts's permission flags, --frozen, dist/processor.
-RUN deno task compile
+# --build-arg KCLTS_HUB=1: compile:hub, a binary for hub mode (run it with -e KCLTS_HUB=1).
+ARG KCLTS_HUB=0
+RUN if [ "\${KCLTS_HUB}" = 1 ]; then deno task compile:hub; else deno task compile; fi
 
 FROM \${RUNTIME_IMAGE}
 COPY --from=build /src/dist/processor /opt/kclts/processor
@@ -169,7 +172,11 @@ export function composeFile(source: string, name: string): string {
     command,
     ...args,
   ];
-  doc.setIn(["x-processor", "build"], ".");
+  // The project's Dockerfile takes KCLTS_HUB as kclts's does (compile:hub for hub mode).
+  doc.setIn(
+    ["x-processor", "build"],
+    doc.createNode({ context: ".", args: { KCLTS_HUB: "${KCLTS_HUB:-0}" } }),
+  );
   doc.setIn(["x-processor", "image"], `${name}:local`);
   doc.deleteIn(["x-producer", "build"]);
   doc.setIn(["x-producer", "image"], DENO_IMAGE);
