@@ -67,7 +67,8 @@ the daemon stopped by itself with 0 (it never does when all is well).
 --hub (or KCLTS_HUB=1): hub mode. ${n} runs once as a hub serving every
 shard, and the daemon runs a relay per shard (socat, which must be installed)
 instead of a whole process. The hub and the daemon stop together; if the hub
-dies, the daemon is stopped and the exit code is non-zero.
+dies, the daemon is stopped and the exit code is non-zero. A binary for hub
+mode is built with "deno task compile --hub" (the hub's V8 flags).
 
 Configuration, lowest precedence first:
   1. properties/kcl.properties next to the program (or KCLTS_PROPERTIES)
