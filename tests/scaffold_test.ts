@@ -17,6 +17,7 @@ import {
   validateName,
 } from "../src/scaffold/files.ts";
 import { compileArguments, PERMISSION_FLAGS } from "../src/runtime/permissions.ts";
+import { hubFromEnv } from "../src/launcher/hub.ts";
 import { VERSION } from "../src/version.ts";
 import {
   baseImage,
@@ -142,12 +143,28 @@ Deno.test("Dockerfile: deno task compile in the Deno image, then the binary wher
   strictEqual(RUNTIME_IMAGE, `ghcr.io/kclts/kclts-runtime:${VERSION}`);
   const runs = build.instructions.filter((i) => i.keyword === "RUN").map((i) => i.args);
   ok(runs[0]!.startsWith("deno install --frozen"), runs[0]);
-  // The step the tests run (deno task compile, or compile:hub for hub mode), not a copy of its flags.
-  strictEqual(
-    runs.at(-1),
-    'if [ "${KCLTS_HUB}" = 1 ]; then deno task compile:hub; else deno task compile; fi',
-  );
+  // The step the tests run (deno task compile, or compile:hub for hub mode), not a copy of its
+  // flags; KCLTS_HUB means what it means to the launcher (hubFromEnv). The RUN line runs here
+  // under sh with a stand-in `deno` that prints its arguments.
   ok(build.instructions.some((i) => i.keyword === "ARG" && i.args === "KCLTS_HUB=0"));
+  const compileStep = async (value: string) =>
+    await run("sh", {
+      args: ["-c", `deno() { echo "deno $*"; }\n${runs.at(-1)}`],
+      env: { KCLTS_HUB: value },
+    });
+  for (const value of ["1", "TRUE", "yes", "on", "", "0", "false", "Off", "no"]) {
+    const { code, stdout } = await compileStep(value);
+    strictEqual(code, 0, value);
+    strictEqual(
+      stdout.trim(),
+      hubFromEnv(value) ? "deno task compile:hub" : "deno task compile",
+      `KCLTS_HUB=${value}`,
+    );
+  }
+  const bad = await compileStep("maybe");
+  strictEqual(bad.code, 2);
+  strictEqual(bad.stdout, "", "nothing compiled");
+  ok(bad.stderr.includes('KCLTS_HUB must be 1 or 0 (true/false): got "maybe"'), bad.stderr);
   const output = JSON.parse(project.get("deno.json")!).tasks.compile.match(/--output (\S+)/)[1];
   const copies = runtime.instructions.filter((i) => i.keyword === "COPY").map((i) => parseCopy(i));
   deepStrictEqual(copies.map((c) => [c.from, c.sources, c.destination]), [

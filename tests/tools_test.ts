@@ -61,15 +61,20 @@ Deno.test("deno task compile without network explains the denort download and le
 });
 
 Deno.test("deno task compile --hub (or KCLTS_HUB=1) bakes the hub's V8 flags in; a bad KCLTS_HUB is an error", async () => {
-  for (const [args, env] of [[["--hub"], {}], [[], { KCLTS_HUB: "1" }]] as const) {
+  // KCLTS_HUB takes the launcher's values (hubFromEnv), "yes" as well as "1".
+  for (
+    const [args, env] of [[["--hub"], {}], [[], { KCLTS_HUB: "1" }], [[], {
+      KCLTS_HUB: "yes",
+    }]] as const
+  ) {
     const { code, stderr, command, entry, output } = await compileOffline([...args], env);
     ok(code !== 0, "no denort here");
     deepStrictEqual(command, ["deno", ...compileArguments(entry, output, "hub")], stderr);
     ok(command.includes("--v8-flags=--max-semi-space-size=16,--heap-growing-percent=10"));
   }
-  const bad = await compileOffline([], { KCLTS_HUB: "yes" });
+  const bad = await compileOffline([], { KCLTS_HUB: "maybe" });
   strictEqual(bad.code, 2);
-  ok(bad.stderr.includes('KCLTS_HUB must be 1/true or 0/false, not "yes"'), bad.stderr);
+  ok(bad.stderr.includes('KCLTS_HUB must be 1 or 0 (true/false): got "maybe"'), bad.stderr);
   deepStrictEqual(bad.command, [], "nothing compiled");
 });
 

@@ -19,6 +19,7 @@
 
 import { parseArgs } from "node:util";
 import { type BuildMode, compileArguments } from "../src/runtime/permissions.ts";
+import { hubFromEnv } from "../src/launcher/hub.ts";
 
 export { compileArguments };
 
@@ -119,31 +120,6 @@ export async function compile(
   return code;
 }
 
-/**
- * The build mode from `--hub` or `KCLTS_HUB` (`1`/`true`: hub; empty, `0`, `false`: per process).
- *
- * @param hubFlag Whether `--hub` was given.
- * @param env The value of `KCLTS_HUB`, if set.
- * @returns The mode.
- * @throws {Error} If `KCLTS_HUB` has another value.
- *
- * @example
- * ```ts
- * import { buildMode } from "./compile.ts";
- * import { strictEqual } from "node:assert/strict";
- *
- * strictEqual(buildMode(false, "1"), "hub");
- * strictEqual(buildMode(false, undefined), "process");
- * ```
- */
-export function buildMode(hubFlag: boolean, env: string | undefined): BuildMode {
-  if (hubFlag) return "hub";
-  const value = (env ?? "").trim().toLowerCase();
-  if (value === "" || value === "0" || value === "false") return "process";
-  if (value === "1" || value === "true") return "hub";
-  throw new Error(`KCLTS_HUB must be 1/true or 0/false, not "${env}"`);
-}
-
 if (import.meta.main) {
   let code: number;
   try {
@@ -155,7 +131,8 @@ if (import.meta.main) {
     if (positionals.length > 1) throw new Error(`one entry file, not ${positionals.join(" ")}`);
     const entry = positionals[0] ?? Deno.env.get("PROCESSOR") ?? "processor.ts";
     const output = Deno.env.get("OUTPUT") ?? "dist/processor";
-    const mode = buildMode(values.hub ?? false, Deno.env.get("KCLTS_HUB"));
+    // KCLTS_HUB means what it means to the launcher (src/launcher/hub.ts).
+    const mode = values.hub || hubFromEnv(Deno.env.get("KCLTS_HUB")) ? "hub" : "process";
     code = await compile(entry, output, mode);
   } catch (error) {
     Deno.stderr.writeSync(

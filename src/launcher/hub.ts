@@ -24,8 +24,14 @@ export interface HubPlan {
   readonly executableName: string;
 }
 
+/** The values of `KCLTS_HUB` that ask for hub mode (compared in lower case). */
+export const HUB_ON: readonly string[] = ["1", "true", "yes", "on"];
+/** The values of `KCLTS_HUB` that do not (with unset and empty). */
+export const HUB_OFF: readonly string[] = ["0", "false", "no", "off"];
+
 /**
- * Whether the environment asks for hub mode (`KCLTS_HUB`).
+ * Whether the environment asks for hub mode (`KCLTS_HUB`), at run time and
+ * when compiling (`deno task compile`).
  *
  * @param value The variable's value.
  * @returns `true` for 1/true/yes/on, `false` for unset, empty, 0/false/no/off.
@@ -33,8 +39,8 @@ export interface HubPlan {
  */
 export function hubFromEnv(value: string | undefined): boolean {
   const v = (value ?? "").trim().toLowerCase();
-  if (["", "0", "false", "no", "off"].includes(v)) return false;
-  if (["1", "true", "yes", "on"].includes(v)) return true;
+  if (v === "" || HUB_OFF.includes(v)) return false;
+  if (HUB_ON.includes(v)) return true;
   throw new Error(`KCLTS_HUB must be 1 or 0 (true/false): got "${value}"`);
 }
 

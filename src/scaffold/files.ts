@@ -11,6 +11,7 @@
 
 import { parseDocument } from "yaml";
 import { compileArguments, PERMISSION_FLAGS } from "../runtime/permissions.ts";
+import { HUB_OFF, HUB_ON } from "../launcher/hub.ts";
 import { PACKAGE_ROOT, readPackageFile } from "../local/package.ts";
 import { VERSION } from "../version.ts";
 
@@ -94,6 +95,14 @@ export function denoJson(options: Pick<ProjectOptions, "from">): Record<string, 
   };
 }
 
+/** `sh` case patterns matching each word in any letter case: `on` -> `[oO][nN]`. */
+function shellPatterns(words: readonly string[]): string {
+  return words.map((word) =>
+    [...word].map((c) => c.toLowerCase() === c.toUpperCase() ? c : `[${c}${c.toUpperCase()}]`)
+      .join("")
+  ).join("|");
+}
+
 /**
  * The project's Dockerfile: two stages, `deno task compile`, then the binary in kclts's runtime
  * image (Java, sylvite.jar, properties/, tini, a non-root user, the entrypoint).
@@ -126,9 +135,14 @@ RUN deno install --frozen \\
   && rm /tmp/warm /tmp/warm.ts
 COPY . .
 # The task the project's tests use: kclts's permission flags, --frozen, dist/processor.
-# --build-arg KCLTS_HUB=1: compile:hub, a binary for hub mode (run it with -e KCLTS_HUB=1).
+# --build-arg KCLTS_HUB=1: compile:hub, a binary for hub mode (run it with -e KCLTS_HUB=1);
+# KCLTS_HUB takes the values the launcher takes.
 ARG KCLTS_HUB=0
-RUN if [ "\${KCLTS_HUB}" = 1 ]; then deno task compile:hub; else deno task compile; fi
+RUN case "\${KCLTS_HUB}" in \\
+    ${shellPatterns(HUB_ON)}) deno task compile:hub ;; \\
+    ""|${shellPatterns(HUB_OFF)}) deno task compile ;; \\
+    *) echo "KCLTS_HUB must be 1 or 0 (true/false): got \\"\${KCLTS_HUB}\\"" >&2; exit 2 ;; \\
+  esac
 
 FROM \${RUNTIME_IMAGE}
 COPY --from=build /src/dist/processor /opt/kclts/processor
